@@ -1,0 +1,1 @@
+"""Meetings, deliberation items and club funds."""

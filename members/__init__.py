@@ -1,0 +1,1 @@
+"""Non-serving party members, the shared person record and party applicants."""

@@ -1,0 +1,1 @@
+"""The five must-visits and five must-reports care rule."""

@@ -1,0 +1,1 @@
+"""Volunteers, teams, mutual-aid groups and service hours."""
