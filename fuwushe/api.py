@@ -61,5 +61,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
-    path("", include(router.urls)),
+    # A module, not router.urls: it imports every app's api.py first.
+    path("", include("fuwushe.api_routes")),
 ]

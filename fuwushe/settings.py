@@ -113,8 +113,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "pgtrigger",
+    "pghistory",
     "fuwushe",
     "fuwushe.org",
+    "fuwushe.audit",
+    "fuwushe.files",
+    "fuwushe.config",
     "members",
     "volunteers",
     "visits",
@@ -130,6 +135,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "fuwushe.org.middleware.PasswordChangeRequiredMiddleware",
+    "pghistory.middleware.HistoryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -240,6 +247,10 @@ SESSION_COOKIE_HTTPONLY = True
 # preload list, so the warning that asks for preloading does not apply.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+if TESTING:
+    # Hashing cost is for attackers, not for the test suite.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -286,6 +297,13 @@ UNFOLD = {
 }
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 
+# --- Audit --------------------------------------------------------------------
+# Database triggers (fuwushe.audit.track) record every insert, update and delete of
+# a tracked model, bulk_create and queryset.update() included; the middleware (and
+# fuwushe.audit.acting_as outside requests) attaches who did it and where.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+PGHISTORY_ADMIN_MODEL = "pghistory.Events"
+
 # --- Logging ------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -294,3 +312,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+
+# --- Private files ------------------------------------------------------------
+# The largest photo, attachment or import file accepted (fuwushe.files), in megabytes.
+PRIVATE_FILE_MAX_BYTES = envint("PRIVATE_FILE_MAX_MB", 20) * 1024 * 1024

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
     path("api/", include("fuwushe.api")),
+    path("files/", include("fuwushe.files.urls")),
     path("healthz", healthz, name="healthz"),
 ]

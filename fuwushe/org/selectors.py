@@ -1,0 +1,61 @@
+"""Reads about the organisation that cross models: headcounts and the staffing rule."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from fuwushe.org.models import ClubQuerySet, StaffPosting
+
+# A club with more than this many non-serving members plus volunteers needs 2–3
+# full- or part-time staff; a smaller one needs 2 (DOMAIN.md, staffing rule).
+LARGE_CLUB_HEADCOUNT = 100
+MIN_STAFF = 2
+
+# Apps that hold people (members, volunteers) register an expression counting a
+# club's people for OuterRef("pk"); the headcount is their sum.
+_headcount_expressions: list[Callable[[], Any]] = []
+
+
+def register_headcount(expression: Callable[[], Any]) -> None:
+    _headcount_expressions.append(expression)
+
+
+def headcount_expression() -> Combinable:
+    total: Combinable = Value(0)
+    for make in _headcount_expressions:
+        total = total + Coalesce(make(), Value(0))
+    return total
+
+
+def staff_count_expression() -> Subquery:
+    today = timezone.localdate()
+    postings = (
+        StaffPosting.objects.filter(club=OuterRef("pk"), level="club", started_on__lte=today)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .order_by()
+        .values("club")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Subquery(postings)
+
+
+def with_staffing(clubs: ClubQuerySet) -> ClubQuerySet:
+    """Annotate headcount, staff_count and staffing_status (short/ok/over) on each club."""
+    from django.db.models import Case, When
+
+    return clubs.annotate(
+        headcount=headcount_expression(),
+        staff_count=Coalesce(staff_count_expression(), Value(0)),
+    ).annotate(
+        staff_max=Case(When(headcount__gt=LARGE_CLUB_HEADCOUNT, then=Value(3)), default=Value(2)),
+        staffing_status=Case(
+            When(staff_count__lt=MIN_STAFF, then=Value("short")),
+            When(staff_count__gt=F("staff_max"), then=Value("over")),
+            default=Value("ok"),
+        ),
+    )

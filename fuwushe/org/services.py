@@ -1,0 +1,163 @@
+"""Writes to the organisation: staff accounts, postings and password resets."""
+
+import secrets
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from fuwushe.org.models import Club, Department, Level, StaffPosting, User
+from fuwushe.org.roles import ROLE_PERMISSIONS, group_name
+from fuwushe.org.scoping import CENTER, DEPARTMENT, scope_for
+
+Role = StaffPosting.Role
+CLUB_ROLES = {Role.DIRECTOR, Role.DEPUTY, Role.FULL_TIME, Role.PART_TIME}
+# Letters and digits that cannot be mistaken for one another when read aloud or copied.
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
+
+
+def temporary_password() -> str:
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(10))
+
+
+def ensure_may_manage(actor: Any, *, department: Department | None, club: Club | None) -> None:
+    """Center administrators manage everyone; a department administrator its clubs' staff."""
+    scope = scope_for(actor)
+    if scope.level == CENTER:
+        return
+    if scope.level == DEPARTMENT and club is not None and club.department_id == scope.department_id:
+        return
+    raise PermissionDenied("您只能管理本服务部所属服务社的工作人员账号。")
+
+
+def _posting_level(role: str) -> str:
+    if role == Role.CENTER_ADMIN:
+        return Level.CENTER
+    if role == Role.DEPARTMENT_ADMIN:
+        return Level.DEPARTMENT
+    return Level.CLUB
+
+
+def sync_user_groups(user: User) -> None:
+    """Put the user in exactly the group of their current posting's role."""
+    role_groups = Group.objects.filter(name__in=[group_name(r) for r in ROLE_PERMISSIONS])
+    user.groups.remove(*role_groups)
+    posting = StaffPosting.objects.current().filter(user=user, ended_on__isnull=True).first()
+    if posting is not None:
+        group, _ = Group.objects.get_or_create(name=group_name(posting.role))
+        user.groups.add(group)
+
+
+@transaction.atomic
+def staff_posting_create(
+    *,
+    actor: Any,
+    user: User,
+    role: str,
+    department: Department | None = None,
+    club: Club | None = None,
+    started_on: date | None = None,
+    elderly_station: str = "",
+) -> StaffPosting:
+    """Place a user; an open posting they already have ends the day before."""
+    ensure_may_manage(actor, department=department, club=club)
+    started_on = started_on or timezone.localdate()
+    for open_posting in StaffPosting.objects.filter(user=user, ended_on__isnull=True):
+        ensure_may_manage(actor, department=open_posting.department, club=open_posting.club)
+        open_posting.ended_on = max(open_posting.started_on, started_on - timedelta(days=1))
+        open_posting.full_clean()
+        open_posting.save(update_fields=["ended_on"])
+    posting = StaffPosting(
+        user=user,
+        level=_posting_level(role),
+        role=role,
+        department=department,
+        club=club,
+        started_on=started_on,
+        elderly_station=elderly_station,
+    )
+    posting.full_clean()
+    posting.save()
+    sync_user_groups(user)
+    return posting
+
+
+@transaction.atomic
+def staff_account_create(
+    *,
+    actor: Any,
+    username: str,
+    last_name: str,
+    first_name: str,
+    role: str,
+    department: Department | None = None,
+    club: Club | None = None,
+    started_on: date | None = None,
+    elderly_station: str = "",
+) -> tuple[User, str]:
+    """Create a staff account with its posting; return it with a one-time password."""
+    ensure_may_manage(actor, department=department, club=club)
+    password = temporary_password()
+    user = User(
+        username=username.strip(),
+        last_name=last_name.strip(),
+        first_name=first_name.strip(),
+        is_staff=True,
+        must_change_password=True,
+    )
+    user.set_password(password)
+    user.must_change_password = True
+    user.full_clean(exclude=["password"])
+    user.save()
+    staff_posting_create(
+        actor=actor,
+        user=user,
+        role=role,
+        department=department,
+        club=club,
+        started_on=started_on,
+        elderly_station=elderly_station,
+    )
+    return user, password
+
+
+def __ensure_may_manage_user(actor: Any, user: User) -> None:
+    if not User.objects.for_user(actor).filter(pk=user.pk).exists():
+        raise PermissionDenied("您无权管理这个账号。")
+    posting = StaffPosting.objects.current().filter(user=user).first()
+    if posting is None:
+        if not scope_for(actor).is_center:
+            raise PermissionDenied("您无权管理这个账号。")
+        return
+    ensure_may_manage(actor, department=posting.department, club=posting.club)
+
+
+@transaction.atomic
+def staff_password_reset(*, actor: Any, user: User) -> str:
+    """Give the user a temporary password that must be changed at the next sign-in."""
+    __ensure_may_manage_user(actor, user)
+    if user.pk == getattr(actor, "pk", None):
+        raise ValidationError("不能重置自己的密码，请使用“修改密码”。")
+    password = temporary_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    return password
+
+
+@transaction.atomic
+def staff_account_deactivate(*, actor: Any, user: User, ended_on: date | None = None) -> None:
+    """Stop the account from signing in and end its open posting; history is kept."""
+    __ensure_may_manage_user(actor, user)
+    if user.pk == getattr(actor, "pk", None):
+        raise ValidationError("不能停用自己的账号。")
+    day = ended_on or timezone.localdate()
+    for posting in StaffPosting.objects.filter(user=user, ended_on__isnull=True):
+        posting.ended_on = max(posting.started_on, day)
+        posting.save(update_fields=["ended_on"])
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    sync_user_groups(user)
