@@ -17,12 +17,21 @@ def seed(*args: str) -> str:
     return out.getvalue()
 
 
-def test_it_creates_a_center_administrator_who_can_sign_in():
+def test_it_creates_a_center_administrator_who_can_sign_in_without_being_a_superuser():
     output = seed()
 
     user = get_user_model().objects.get(username="center_admin")
-    assert user.is_superuser and user.check_password(DEMO_PASSWORD)
+    assert user.is_staff and not user.is_superuser
+    assert user.check_password(DEMO_PASSWORD)
     assert f"用户名 center_admin  密码 {DEMO_PASSWORD}" in output
+
+
+def test_it_creates_a_superuser_named_admin_who_can_sign_in():
+    output = seed()
+
+    user = get_user_model().objects.get(username="admin")
+    assert user.is_superuser and user.check_password(DEMO_PASSWORD)
+    assert f"系统超级管理员  用户名 admin  密码 {DEMO_PASSWORD}" in output
 
 
 def test_running_it_twice_changes_nothing():
