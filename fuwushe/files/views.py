@@ -1,0 +1,32 @@
+import logging
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_safe
+
+from fuwushe.files.models import PrivateFile
+
+logger = logging.getLogger(__name__)
+
+
+@require_safe
+@login_required
+def download(request: HttpRequest, pk: UUID) -> FileResponse:
+    """Send a file inside the user's scope; any other is "not found", not "forbidden"."""
+    private_file = get_object_or_404(PrivateFile.objects.for_user(request.user), pk=pk)
+    try:
+        stored = private_file.file.open("rb")
+    except FileNotFoundError:
+        logger.error("Stored file missing for PrivateFile %s: %s", pk, private_file.file.name)
+        raise Http404("文件不存在。") from None
+    response = FileResponse(
+        stored,
+        as_attachment=True,
+        filename=private_file.original_name,
+        content_type=private_file.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
