@@ -1,6 +1,8 @@
 """Shared fixtures. The suite runs on real PostgreSQL and real Redis, never skips them."""
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import psycopg2
 import pytest
@@ -8,6 +10,9 @@ import redis
 from django.conf import settings
 
 from fuwushe.celery import app as celery_app
+
+if TYPE_CHECKING:
+    from tests.scoping.world import World
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -38,6 +43,20 @@ def _clean_redis() -> Iterator[None]:
     yield
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def _private_files_in_tmp(settings: Any, tmp_path: Path) -> None:
+    """Uploaded files go to a temporary folder, never the developer's data directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def world() -> "World":
+    """The named people and records of every scoped model (tests/scoping/world.py)."""
+    from tests.scoping.world import build_world
+
+    return build_world()
 
 
 @pytest.fixture
