@@ -1,16 +1,14 @@
 from django.conf import settings
 from django.db import models
 
-from fuwushe.org.models import Club, Department
-from fuwushe.org.scoping import ScopedQuerySet
+from fuwushe.org.models import OwnedByClubOrDepartment, OwnedQuerySet
 
 
-class SensitiveAccessQuerySet(ScopedQuerySet["SensitiveAccess"]):
-    scope_club_path = "club"
-    scope_department_path = "department"
+class SensitiveAccessQuerySet(OwnedQuerySet["SensitiveAccess"]):
+    pass
 
 
-class SensitiveAccess(models.Model):
+class SensitiveAccess(OwnedByClubOrDepartment):
     """One viewing or export of sensitive personal data (ID number, health, hardship).
 
     Written only through `fuwushe.audit.access.record_sensitive_access`; never edited.
@@ -31,17 +29,6 @@ class SensitiveAccess(models.Model):
         verbose_name="操作人",
     )
     action = models.CharField("操作", max_length=10, choices=Action)
-    club = models.ForeignKey(
-        Club, models.PROTECT, null=True, blank=True, related_name="+", verbose_name="所属服务社"
-    )
-    department = models.ForeignKey(
-        Department,
-        models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="所属服务部",
-    )
     subject_type = models.CharField("数据类型", max_length=100)
     subject_ids = models.JSONField("涉及记录", default=list)
     subject_count = models.PositiveIntegerField("涉及人数", default=0)

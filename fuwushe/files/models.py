@@ -7,17 +7,15 @@ from django.db import models
 from django.db.models import Q
 
 from fuwushe.audit.tracking import track
-from fuwushe.org.models import Club, Department
-from fuwushe.org.scoping import ScopedQuerySet
+from fuwushe.org.models import OwnedByClubOrDepartment, OwnedQuerySet
 
 
-class PrivateFileQuerySet(ScopedQuerySet["PrivateFile"]):
-    scope_club_path = "club"
-    scope_department_path = "department"
+class PrivateFileQuerySet(OwnedQuerySet["PrivateFile"]):
+    pass
 
 
 @track()
-class PrivateFile(models.Model):
+class PrivateFile(OwnedByClubOrDepartment):
     """One stored upload, owned by a club, a department or (neither) the center.
 
     Written only through `fuwushe.files.services`; the name on disk is generated, the
@@ -37,17 +35,6 @@ class PrivateFile(models.Model):
     size = models.PositiveBigIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256 校验值", max_length=64)
     purpose = models.CharField("用途", max_length=12, choices=Purpose)
-    club = models.ForeignKey(
-        Club, models.PROTECT, null=True, blank=True, related_name="+", verbose_name="所属服务社"
-    )
-    department = models.ForeignKey(
-        Department,
-        models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="所属服务部",
-    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name="上传人"
     )

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fuwushe.audit.tracking import track
-from fuwushe.org.scoping import Scope, ScopedQuerySet
+from fuwushe.org.scoping import M, Scope, ScopedQuerySet
 
 
 class Level(models.TextChoices):
@@ -275,3 +275,27 @@ class StaffPosting(models.Model):
     def __str__(self) -> str:
         place = self.club or self.department or Level.CENTER.label
         return f"{self.user} · {place} · {self.get_role_display()}"
+
+
+class OwnedQuerySet(ScopedQuerySet[M]):
+    scope_club_path = "club"
+    scope_department_path = "department"
+
+
+class OwnedByClubOrDepartment(models.Model):
+    """A record that belongs to a club, to a department, or (with neither) to the center."""
+
+    club = models.ForeignKey(
+        Club, models.PROTECT, null=True, blank=True, related_name="+", verbose_name="所属服务社"
+    )
+    department = models.ForeignKey(
+        Department,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所属服务部",
+    )
+
+    class Meta:
+        abstract = True
