@@ -83,6 +83,8 @@ class ClubAdmin(ScopedAdmin):
 
     @admin.display(description="工作人员配备", ordering="staff_count")
     def staffing_display(self, club: Any) -> str:
+        if club.staffing_status == "inactive":
+            return "—"
         wanted = "2–3" if club.staff_max == 3 else "2"
         label = {"short": "不足", "over": "超出", "ok": "达标"}[club.staffing_status]
         return f"{club.staff_count} 人（应配 {wanted} 人，{label}）"

@@ -45,7 +45,7 @@ def staff_count_expression() -> Subquery:
 
 
 def with_staffing(clubs: ClubQuerySet) -> ClubQuerySet:
-    """Annotate headcount, staff_count and staffing_status (short/ok/over) on each club."""
+    """Annotate headcount, staff_count and staffing_status (short/ok/over/inactive)."""
     from django.db.models import Case, When
 
     return clubs.annotate(
@@ -54,6 +54,8 @@ def with_staffing(clubs: ClubQuerySet) -> ClubQuerySet:
     ).annotate(
         staff_max=Case(When(headcount__gt=LARGE_CLUB_HEADCOUNT, then=Value(3)), default=Value(2)),
         staffing_status=Case(
+            # Merged and closed clubs have no staff to count.
+            When(~Q(status="active"), then=Value("inactive")),
             When(staff_count__lt=MIN_STAFF, then=Value("short")),
             When(staff_count__gt=F("staff_max"), then=Value("over")),
             default=Value("ok"),

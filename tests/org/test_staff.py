@@ -183,6 +183,21 @@ def test_the_staffing_rule_flags_clubs_with_fewer_than_two_staff(world: World):
     assert clubs[world.club_b.pk].staffing_status == "short"
 
 
+def test_a_merged_club_is_not_flagged_as_under_staffed(world: World):
+    merged = Club.objects.create(
+        code="T003",
+        name="丙小区党员服务社",
+        department=world.department1,
+        status="merged",
+        merged_into=world.club_a,
+        merged_on="2018-09-30",
+    )
+
+    club: Any = with_staffing(Club.objects.filter(pk=merged.pk)).get()
+
+    assert club.staffing_status == "inactive"
+
+
 def test_the_center_sees_under_staffed_clubs_in_the_club_list(world: World, client: Client):
     client.force_login(person(world, "carol"))
 
