@@ -47,8 +47,10 @@ class Services:
 
     def stop(self) -> None:
         for stop in reversed(self.stoppers):
-            with contextlib.suppress(Exception):
+            try:
                 stop()
+            except Exception as exc:  # noqa: BLE001 - report, then stop the rest
+                say(f"停止服务时出错：{exc!r}")
         self.stoppers.clear()
 
 
