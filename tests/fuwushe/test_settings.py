@@ -95,3 +95,19 @@ def test_the_interface_speaks_chinese_in_shanghai_time():
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert settings.USE_TZ is True
+
+
+def test_every_model_change_has_its_migration():
+    result = run_manage("makemigrations", "--check", "--dry-run", env=django_env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_manage_py_names_a_settings_error_instead_of_a_django_traceback():
+    result = run_manage(
+        "makemigrations", "--check", env=django_env(FUWUSHE_ENV=None, SECRET_KEY=None)
+    )
+
+    assert result.returncode == 1
+    assert "配置错误：生产模式必须设置 SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
