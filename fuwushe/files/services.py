@@ -14,9 +14,7 @@ from fuwushe.org.scoping import scope_for
 
 def ensure_may_own(user: Any, *, club: Club | None, department: Department | None) -> None:
     """A file may only be given to an owner inside the user's scope."""
-    department_id = club.department_id if club is not None else getattr(department, "pk", None)
-    club_id = club.pk if club is not None else None
-    if not scope_for(user).covers(club_id=club_id, department_id=department_id):
+    if not scope_for(user).covers_owner(club=club, department=department):
         raise PermissionDenied("您只能为自己负责范围内的服务社或服务部保存文件。")
 
 

@@ -47,6 +47,12 @@ class Scope:
             return club_id is not None and club_id == self.club_id
         return False
 
+    def covers_owner(self, *, club: Any = None, department: Any = None) -> bool:
+        """Whether a record owned by this club, department or (neither) the center is inside."""
+        if club is not None:
+            return self.covers(club_id=club.pk, department_id=club.department_id)
+        return self.covers(club_id=None, department_id=getattr(department, "pk", None))
+
 
 NO_SCOPE = Scope(NOWHERE)
 CENTER_SCOPE = Scope(CENTER)

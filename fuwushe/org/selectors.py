@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -46,8 +46,6 @@ def staff_count_expression() -> Subquery:
 
 def with_staffing(clubs: ClubQuerySet) -> ClubQuerySet:
     """Annotate headcount, staff_count and staffing_status (short/ok/over/inactive)."""
-    from django.db.models import Case, When
-
     return clubs.annotate(
         headcount=headcount_expression(),
         staff_count=Coalesce(staff_count_expression(), Value(0)),

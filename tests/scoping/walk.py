@@ -130,11 +130,12 @@ class Walker:
 
     def walk_unscoped_admin(self, model: type[models.Model]) -> None:
         """Models without a club (groups, settings) are for the center alone."""
-        url = reverse(self.name(model, "changelist"))
-        for person in ("alice", "bob", "charlie", "dora"):
-            status, _ = self.get(person, url)
-            if status != 403:
-                self.violations.append(f"{person} GET {url}: {status} on an unscoped admin")
+        for view in ("changelist", "add"):
+            url = reverse(self.name(model, view))
+            for person in ("alice", "bob", "charlie", "dora"):
+                status, _ = self.get(person, url)
+                if status != 403:
+                    self.violations.append(f"{person} GET {url}: {status} on an unscoped admin")
 
     def walk_autocomplete(self) -> None:
         url = reverse(f"{self.site.name}:autocomplete")
