@@ -3,6 +3,7 @@
 from typing import Any
 
 import pghistory.models
+from django.apps import apps
 from django.contrib.admin import RelatedFieldListFilter
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -69,6 +70,15 @@ class ScopedAdmin(ModelAdmin):
             model = field.related_model  # type: ignore[assignment]
         return isinstance(field, models.ForeignKey | models.ManyToManyField | models.OneToOneField)
 
+    def history_events(self, obj: Model) -> list[Any]:
+        """The audit events shown on an object's history page, newest first.
+
+        Admins whose page also edits related rows (a member's person, duties) add theirs.
+        """
+        return list(
+            pghistory.models.Events.objects.tracks(obj).order_by("-pgh_created_at")[:HISTORY_LIMIT]
+        )
+
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -78,14 +88,14 @@ class ScopedAdmin(ModelAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        events = pghistory.models.Events.objects.tracks(obj).order_by("-pgh_created_at")[:500]
+        events = self.history_events(obj)
         context = {
             **self.admin_site.each_context(request),
             "title": f"修改历史：{obj}",
             "subtitle": None,
             "object": obj,
             "opts": self.opts,
-            "events": _event_rows(obj, list(events)),
+            "events": _event_rows(events),
             **(extra_context or {}),
         }
         request.current_app = self.admin_site.name
@@ -93,29 +103,57 @@ class ScopedAdmin(ModelAdmin):
 
 
 LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}
+HISTORY_LIMIT = 500
 
 
-def _event_rows(obj: Model, events: list[Any]) -> list[dict[str, Any]]:
+def _field_labels(model: type[Model] | None) -> dict[str, str]:
+    if model is None:
+        return {}
+    labels = {f.name: str(f.verbose_name) for f in model._meta.concrete_fields}
+    labels.update({f.attname: str(f.verbose_name) for f in model._meta.concrete_fields})
+    return labels
+
+
+def _masked(model: type[Model] | None, name: str, value: Any) -> Any:
+    """History never shows sensitive values in full: models list theirs in SENSITIVE_MASKS."""
+    mask = getattr(model, "SENSITIVE_MASKS", {}).get(name)
+    return mask(value) if mask is not None and isinstance(value, str) else value
+
+
+def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
     from fuwushe.org.models import User
 
     def metadata(event: Any) -> dict[str, Any]:
         # On the aggregated Events model the context is the metadata itself (JSON).
         return event.pgh_context or {}
 
+    def tracked_model(event: Any) -> type[Model] | None:
+        try:
+            return apps.get_model(event.pgh_obj_model)
+        except (LookupError, ValueError):
+            return None
+
     user_ids = {metadata(e).get("user") for e in events} - {None}
     users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)}
-    labels = {f.name: str(f.verbose_name) for f in obj._meta.concrete_fields}
-    labels.update({f.attname: str(f.verbose_name) for f in obj._meta.concrete_fields})
-    return [
-        {
-            "when": event.pgh_created_at,
-            "action": LABELS.get(event.pgh_label, event.pgh_label),
-            "user": users.get(metadata(event).get("user"), "系统"),
-            "source": metadata(event).get("source") or metadata(event).get("url") or "",
-            "changes": [
-                {"field": labels.get(name, name), "before": change[0], "after": change[1]}
-                for name, change in sorted((event.pgh_diff or {}).items())
-            ],
-        }
-        for event in events
-    ]
+    rows = []
+    for event in events:
+        model = tracked_model(event)
+        labels = _field_labels(model)
+        rows.append(
+            {
+                "when": event.pgh_created_at,
+                "action": LABELS.get(event.pgh_label, event.pgh_label),
+                "record": str(model._meta.verbose_name) if model else "",
+                "user": users.get(metadata(event).get("user"), "系统"),
+                "source": metadata(event).get("source") or metadata(event).get("url") or "",
+                "changes": [
+                    {
+                        "field": labels.get(name, name),
+                        "before": _masked(model, name, change[0]),
+                        "after": _masked(model, name, change[1]),
+                    }
+                    for name, change in sorted((event.pgh_diff or {}).items())
+                ],
+            }
+        )
+    return rows
