@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from fuwushe.org.scoping import is_scoped_model
+from members.privacy import VIEW_SENSITIVE
 from tests.scoping.world import PASSWORD, Record, World
 
 DENIED = {302, 403, 404}
@@ -40,8 +41,12 @@ class Walker:
         return response.status_code, body.decode(errors="replace")
 
     def leaks(self, person: str, url: str, body: str) -> None:
-        """Report any marker of a record the person may not see found in a body."""
+        """Report any marker of a record the person may not see found in a body, and any
+        full ID number or phone shown where it must be masked."""
         for record in self.world.records:
+            for secret in record.secrets:
+                if secret in body and not self.may_see_in_full(person, url):
+                    self.violations.append(f"{person} GET {url}: shows “{secret}” unmasked")
             if self.world.sees(person, record.owner):
                 continue
             for marker in record.markers:
@@ -49,6 +54,12 @@ class Walker:
                     self.violations.append(
                         f"{person} GET {url}: shows “{marker}” of {record.obj!r}"
                     )
+
+    def may_see_in_full(self, person: str, url: str) -> bool:
+        """Only a reveal page, or the API to holders of the permission, shows them."""
+        user = self.world.people[person]
+        may = user is not None and user.has_perm(VIEW_SENSITIVE)
+        return may and (url.startswith("/api/") or url.rstrip("/").endswith("/reveal"))
 
     def records_of(self, model: type[models.Model]) -> list[Record]:
         return self.world.of(model)

@@ -8,10 +8,12 @@ on a page — so a test can tell whether anything of it leaked into a response.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
+from stdnum.cn import ric
 
 from fuwushe.audit.models import SensitiveAccess
 from fuwushe.files.models import PrivateFile
@@ -19,6 +21,8 @@ from fuwushe.files.services import private_file_create
 from fuwushe.org.models import Club, Community, Department, StaffPosting, User
 from fuwushe.org.roles import sync_role_groups
 from fuwushe.org.services import sync_user_groups
+from members.models import Member, MemberTransfer, PartyApplicant
+from members.services import applicant_create, member_create, member_transfer_request
 
 PASSWORD = "world-password-1"
 
@@ -43,6 +47,8 @@ class Record:
     obj: models.Model
     owner: Owner
     markers: list[str] = field(default_factory=list)
+    # Values shown in full only on a reveal page, or by the API to whoever may see them.
+    secrets: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -149,7 +155,8 @@ def build_world() -> World:
             built = build(world, owner)
             if built is not None:
                 obj, markers = built
-                world.records.append(Record(obj, owner, markers))
+                secrets = [m for m in markers if m in SECRETS]
+                world.records.append(Record(obj, owner, markers, secrets))
     return world
 
 
@@ -209,3 +216,75 @@ def _private_file(world: World, owner: Owner) -> tuple[models.Model, list[str]] 
         department=owner.department,
     )
     return file, [name, secret]
+
+
+# --- members ---------------------------------------------------------------------------
+
+_ID_BODIES = {"甲": "37050219450301", "乙": "37010219480612"}
+
+
+def _id_number(owner: Owner, seq: int) -> str:
+    tag = _owner_tag(owner)
+    body = f"{_ID_BODIES.get(tag, '11010519500101')}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def _club_member(world: World, owner: Owner, seq: int, name: str) -> Any:
+    assert owner.club is not None
+    phone = f"139{seq:04d}{'1' if owner.club == world.club_a else '2'}888"
+    return member_create(
+        actor=world.people["carol"],
+        club=owner.club,
+        person={"name": name, "id_number": _id_number(owner, seq), "phone": phone},
+    )
+
+
+# Full ID numbers and phones of the world's people: see Record.secrets.
+SECRETS: set[str] = set()
+
+
+def _markers(member: Any) -> list[str]:
+    """A member's name, and their full ID number and phone (shown to nobody outside)."""
+    SECRETS.update([member.person.id_number, member.person.phone])
+    return [member.person.name, member.person.id_number, member.person.phone]
+
+
+@builder(Member)
+def _member(world: World, owner: Owner) -> tuple[models.Model, list[str]] | None:
+    if owner.club is None:
+        return None
+    member = _club_member(world, owner, 11, f"{_owner_tag(owner)}方秘密党员")
+    return member, _markers(member)
+
+
+@builder(MemberTransfer)
+def _transfer(world: World, owner: Owner) -> tuple[models.Model, list[str]] | None:
+    """A pending transfer from the owner's club to a staffless club of the same department,
+    so that exactly the owner's insiders see it."""
+    if owner.club is None:
+        return None
+    tag = _owner_tag(owner)
+    receiving, _ = Club.objects.get_or_create(
+        code=f"T{ord(tag) % 1000:03d}R",
+        defaults={"name": f"{tag}方邻近党员服务社", "department_id": owner.department_id},
+    )
+    member = _club_member(world, owner, 12, f"{tag}方转出党员")
+    reason = f"{tag}方转接秘密原因"
+    transfer = member_transfer_request(
+        actor=world.people["carol"], member=member, to_club=receiving, reason=reason
+    )
+    return transfer, [*_markers(member), reason]
+
+
+@builder(PartyApplicant)
+def _applicant(world: World, owner: Owner) -> tuple[models.Model, list[str]] | None:
+    if owner.club is None:
+        return None
+    applicant = applicant_create(
+        actor=world.people["carol"],
+        club=owner.club,
+        person={"name": f"{_owner_tag(owner)}方入党申请人", "id_number": _id_number(owner, 13)},
+        applied_on=date(2025, 3, 1),
+    )
+    SECRETS.add(applicant.person.id_number)
+    return applicant, [applicant.person.name, applicant.person.id_number]
