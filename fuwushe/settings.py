@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "fuwushe.audit",
     "fuwushe.files",
     "fuwushe.config",
+    "fuwushe.imports",
     "members",
     "volunteers",
     "visits",

@@ -36,7 +36,13 @@ class PrivateFile(OwnedByClubOrDepartment):
     sha256 = models.CharField("SHA-256 校验值", max_length=64)
     purpose = models.CharField("用途", max_length=12, choices=Purpose)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name="上传人"
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="上传人",
+        help_text="为空表示由命令行导入保存。",
     )
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 

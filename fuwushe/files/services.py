@@ -25,13 +25,20 @@ def private_file_create(
     purpose: str,
     club: Club | None = None,
     department: Department | None = None,
+    system: bool = False,
 ) -> PrivateFile:
     """Check, store and record an upload; the stored file goes if the row cannot be written.
+
+    `system=True` (with no user) is for the command line acting for the center.
 
     Called inside a larger transaction that later rolls back, the stored file stays
     behind without a row: unreachable (no row, no address), but taking space.
     """
-    ensure_may_own(user, club=club, department=department)
+    if system:
+        if user is not None:
+            raise ValueError("A system upload has no user.")
+    else:
+        ensure_may_own(user, club=club, department=department)
     file_type = validate_upload(upload, purpose=purpose)
     private_file = PrivateFile(
         original_name=clean_file_name(upload.name),

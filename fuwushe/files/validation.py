@@ -82,7 +82,7 @@ def validate_upload(upload: Upload, *, purpose: str) -> FileType:
     file_type = detect_type(upload, text_allowed=CSV in allowed)
     if file_type not in allowed:
         raise ValidationError(f"文件“{name}”不是允许的类型：{rule}", code="not_allowed_type")
-    if file_type == XLSX and _is_zip_bomb(upload, limit):
+    if file_type == XLSX and is_zip_bomb(upload, limit):
         raise ValidationError(
             f"文件“{name}”解压后过大，疑似恶意构造的压缩文件，已拒绝。", code="zip_bomb"
         )
@@ -118,7 +118,7 @@ def _is_xlsx(upload: Upload) -> bool:
     return "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
 
 
-def _is_zip_bomb(upload: Upload, limit: int) -> bool:
+def is_zip_bomb(upload: Upload, limit: int) -> bool:
     # Only the declared sizes are read, nothing is unpacked. zipfile (and so openpyxl)
     # stops unpacking a member at its declared size, so these sizes are a real bound.
     with zipfile.ZipFile(upload) as archive:

@@ -8,7 +8,17 @@ from fuwushe.org.models import StaffPosting
 Role = StaffPosting.Role
 
 # Apps whose every permission the center administrator holds.
-PROJECT_APPS = ["org", "audit", "config", "files", "members", "volunteers", "visits", "meetings"]
+PROJECT_APPS = [
+    "org",
+    "audit",
+    "config",
+    "files",
+    "imports",
+    "members",
+    "volunteers",
+    "visits",
+    "meetings",
+]
 
 # "app_label.codename", or "app_label.*" for every permission of an app. Domain apps
 # add theirs to these lists when they land (see `extend_role`).
@@ -29,6 +39,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "org.change_staffposting",
         "audit.view_sensitiveaccess",
         "files.*",
+        "imports.view_importrun",
+        "imports.add_importrun",
     ],
     Role.DIRECTOR: [
         "org.view_department",
@@ -37,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "org.view_user",
         "org.view_staffposting",
         "files.*",
+        "imports.view_importrun",
+        "imports.add_importrun",
     ],
 }
 for _role in (Role.DEPUTY, Role.FULL_TIME, Role.PART_TIME):

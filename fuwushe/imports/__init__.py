@@ -1,0 +1,1 @@
+"""Importing hand-kept Excel and CSV ledgers."""

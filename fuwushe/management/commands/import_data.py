@@ -1,0 +1,150 @@
+"""`manage.py import_data KIND FILE`: the import pipeline from the command line."""
+
+import getpass
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from fuwushe.imports.models import ImportRun
+from fuwushe.imports.pipeline import import_apply, import_validate
+from fuwushe.imports.registry import KINDS, Plan, UnknownKind
+from fuwushe.org.models import Club, User
+
+APPLIED_OR_CLEAN, ROW_ERRORS, REJECTED = 0, 1, 2
+
+
+class Command(BaseCommand):
+    help = "导入台账文件（XLSX、XLS 或 CSV）：先校验全部数据，再整体导入。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", help=f"导入类型：{'、'.join(KINDS)}")
+        parser.add_argument("file", type=Path, help="要导入的文件")
+        parser.add_argument("--club", help="服务社名称或编号（文件没有“所属服务社”列时必填）")
+        parser.add_argument("--user", help="以哪个用户的身份和权限导入（默认：管理中心）")
+        parser.add_argument("--dry-run", action="store_true", help="只校验，不写入")
+        parser.add_argument(
+            "--valid-only", action="store_true", help="有错误时仍导入无误的行（默认全部不导入）"
+        )
+        parser.add_argument("--json", action="store_true", help="以一行 JSON 输出结果")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"无法读取文件“{path}”：{exc.strerror}") from exc
+        actor = _user(options["user"])
+        club = _club(options["club"])
+        try:
+            run, plan = import_validate(
+                kind=options["kind"],
+                data=data,
+                file_name=path.name,
+                actor=actor,
+                club=club,
+                operator="" if actor else getpass.getuser(),
+                keep_plan=False,
+            )
+            if plan is not None and not options["dry_run"]:
+                run = import_apply(
+                    run=run, actor=actor, plan=plan, valid_only=options["valid_only"]
+                )
+        except UnknownKind as exc:
+            self._finish(options, path, "unavailable", exc.message)
+            return
+        except (PermissionDenied, ValidationError) as exc:
+            message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            self._finish(options, path, "refused", message)
+            return
+        self._report(options, path, run, plan)
+
+    def _report(
+        self, options: dict[str, Any], path: Path, run: ImportRun, plan: Plan | None
+    ) -> None:
+        result = {
+            "file": str(path),
+            "kind": options["kind"],
+            "rows": run.rows,
+            "created": run.created,
+            "updated": run.updated,
+            "unchanged": run.unchanged,
+            "errors": [e.as_dict() for e in plan.errors] if plan else [],
+            "rejected": (
+                {"code": run.rejected_code, "message": run.message}
+                if run.status == ImportRun.Status.REJECTED
+                else None
+            ),
+            "applied": run.status == ImportRun.Status.APPLIED,
+            "import_id": run.pk,
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+        else:
+            self._describe(run, result)
+        if run.status == ImportRun.Status.REJECTED:
+            raise SystemExit(REJECTED)
+        if result["errors"]:
+            raise SystemExit(ROW_ERRORS)
+
+    def _describe(self, run: ImportRun, result: dict[str, Any]) -> None:
+        if run.status == ImportRun.Status.REJECTED:
+            self.stderr.write(f"文件被拒绝：{run.message}")
+            return
+        self.stdout.write(
+            f"共 {run.rows} 行：新增 {run.created}，更新 {run.updated}，"
+            f"无变化 {run.unchanged}，有错误 {run.error_rows} 行。"
+        )
+        for error in result["errors"]:
+            self.stdout.write(
+                f"第 {error['row']} 行“{error['column']}”列（{error['value']}）：{error['message']}"
+            )
+        if run.status == ImportRun.Status.APPLIED:
+            self.stdout.write(self.style.SUCCESS(f"已导入。{run.message}"))
+        elif run.status == ImportRun.Status.FAILED:
+            self.stdout.write(self.style.ERROR(run.message))
+        else:
+            self.stdout.write("只做了校验（--dry-run），没有写入任何数据。")
+
+    def _finish(self, options: dict[str, Any], path: Path, code: str, message: str) -> None:
+        """End without a run's figures: the kind is not available, or the import was refused."""
+        if options["json"]:
+            result = {
+                "file": str(path),
+                "kind": options["kind"],
+                "rows": 0,
+                "created": 0,
+                "updated": 0,
+                "unchanged": 0,
+                "errors": [],
+                "rejected": {"code": code, "message": message},
+            }
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+        else:
+            self.stderr.write(message)
+        raise SystemExit(REJECTED)
+
+
+def _user(username: str | None) -> User | None:
+    if not username:
+        return None
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise CommandError(f"没有名为“{username}”的在用账号。")
+    return user
+
+
+def _club(name_or_code: str | None) -> Club | None:
+    if not name_or_code:
+        return None
+    key = name_or_code.strip()
+    club = (
+        Club.objects.filter(code=key).first()
+        or Club.objects.filter(name=key).first()
+        or Club.objects.filter(name=f"{key}党员服务社").first()
+    )
+    if club is None:
+        raise CommandError(f"没有名称或编号为“{name_or_code}”的党员服务社。")
+    return club

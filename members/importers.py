@@ -1,0 +1,509 @@
+"""The members roster (花名册) importer: every row checked in batches, then written in bulk.
+
+Blank cells never clear what is on record (a ledger may lack a value the club already
+has); in the care-flag columns a blank means "no", as ledgers mark only the yes cases.
+"""
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from fuwushe.imports import cells
+from fuwushe.imports.reading import Column, Rejected, Row, Sheet
+from fuwushe.imports.registry import ImportContext, Importer, Plan, RowError, register
+from fuwushe.org.models import Club, Community
+from members import identity
+from members.models import (
+    CARE_FLAGS,
+    Category,
+    Education,
+    Gender,
+    Member,
+    PartyApplicant,
+    Person,
+    RelationshipHeldAt,
+)
+
+COLUMNS = (
+    Column("club", "所属服务社", ("服务社", "党员服务社", "所在服务社", "服务社名称")),
+    Column("name", "姓名", ("名字", "党员姓名"), required=True),
+    Column("gender", "性别"),
+    Column("ethnicity", "民族"),
+    Column("birth_date", "出生日期", ("出生年月", "出生时间", "生日", "出生年月日")),
+    Column(
+        "id_number",
+        "身份证号",
+        ("身份证号码", "身份证", "公民身份号码", "身份证件号码", "公民身份证号"),
+        required=True,
+    ),
+    Column("phone", "联系电话", ("电话", "手机", "手机号", "手机号码", "联系方式", "电话号码")),
+    Column("phone_alt", "备用电话", ("固定电话", "座机", "家庭电话", "其他电话")),
+    Column("emergency_contact", "紧急联系人", ("联系人",)),
+    Column("emergency_phone", "紧急联系人电话", ("紧急联系电话", "联系人电话")),
+    Column("community", "小区", ("居住小区", "所在小区", "小区名称")),
+    Column("building", "楼号", ("楼栋", "楼", "楼栋号")),
+    Column("unit", "单元", ("单元号",)),
+    Column("room", "房号", ("门牌号", "室", "房间号")),
+    Column("joined_party_on", "入党时间", ("入党日期", "入党年月", "入党时间（年月）")),
+    Column("category", "党员类别", ("类别", "人员类别", "党员类型")),
+    Column("former_unit", "原工作单位", ("原单位", "工作单位", "退休前单位")),
+    Column("education", "文化程度", ("学历",)),
+    Column("relationship_held_at", "组织关系所在", ("组织关系", "组织关系所在地")),
+    Column("relationship_organisation", "组织关系所在党组织", ("所在党组织", "党组织")),
+    Column("health_note", "健康状况", ("身体状况", "健康情况")),
+    Column("lives_alone", "独居"),
+    Column("childless", "孤寡"),
+    Column("widowed", "遗孀", ("遗孀户",)),
+    Column("disabled", "残疾"),
+    Column("hardship", "特困", ("特困户",)),
+    Column("notes", "备注", ("说明",)),
+)
+
+GENDER_ALIASES = {"男性": Gender.MALE, "女性": Gender.FEMALE}
+CATEGORY_ALIASES = {
+    "离退休": Category.RETIRED,
+    "退休": Category.RETIRED,
+    "离休": Category.RETIRED,
+    "流动": Category.MOBILE,
+    "协解": Category.AGREEMENT_TERMINATED,
+    "家属": Category.FAMILY,
+    "复转军人": Category.VETERAN,
+    "退伍军人": Category.VETERAN,
+    "退伍军人党员": Category.VETERAN,
+    "复员军人": Category.VETERAN,
+    "转业军人": Category.VETERAN,
+    "待业子女": Category.UNEMPLOYED_CHILD,
+    "在职": Category.SERVING_AFTER_HOURS,
+    "在职党员": Category.SERVING_AFTER_HOURS,
+    "在职八小时外": Category.SERVING_AFTER_HOURS,
+}
+EDUCATION_ALIASES = {
+    "小学": Education.PRIMARY,
+    "文盲": Education.PRIMARY,
+    "初中": Education.JUNIOR,
+    "高中": Education.SENIOR,
+    "中专": Education.SENIOR,
+    "技校": Education.SENIOR,
+    "专科": Education.COLLEGE,
+    "大学": Education.BACHELOR,
+    "大学本科": Education.BACHELOR,
+    "硕士": Education.POSTGRADUATE,
+    "博士": Education.POSTGRADUATE,
+}
+RELATIONSHIP_ALIASES = {
+    "社区": RelationshipHeldAt.COMMUNITY,
+    "单位": RelationshipHeldAt.FORMER_UNIT,
+}
+
+PERSON_TEXT = ("ethnicity", "emergency_contact", "building", "unit", "room")
+MEMBER_TEXT = ("former_unit", "relationship_organisation", "health_note", "notes")
+PERSON_KEYS = (
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "phone",
+    "phone_alt",
+    "emergency_contact",
+    "emergency_phone",
+    "community_id",
+    "building",
+    "unit",
+    "room",
+)
+MEMBER_KEYS = (
+    "category",
+    "joined_party_on",
+    "former_unit",
+    "relationship_held_at",
+    "relationship_organisation",
+    "education",
+    "health_note",
+    *CARE_FLAGS,
+    "notes",
+)
+DATE_KEYS = ("birth_date", "joined_party_on")
+BATCH = 5000
+
+
+class RowErrors(Exception):
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+
+
+@register
+class MemberImporter(Importer):
+    kind = "members"
+    columns = COLUMNS
+
+    def validate(self, sheet: Sheet, context: ImportContext) -> Plan:
+        if "club" not in sheet.columns and context.club is None:
+            raise Rejected(
+                "no_club",
+                "文件没有“所属服务社”列，请指定要导入到哪个服务社"
+                "（命令行用 --club，网页导入时选择服务社）。",
+            )
+        checker = _RowChecker(sheet, context)
+        plan = Plan(rows=len(sheet.rows))
+        parsed: list[tuple[Row, dict[str, Any]]] = []
+        seen: dict[str, int] = {}
+        for row in sheet.rows:
+            try:
+                values = checker.check(row)
+            except RowErrors as failed:
+                plan.errors += failed.errors
+                plan.error_rows += 1
+                continue
+            first = seen.setdefault(values["id_number"], row.number)
+            if first != row.number:
+                plan.errors.append(checker.duplicate(row, values["id_number"], first))
+                plan.error_rows += 1
+                continue
+            parsed.append((row, values))
+        _Classifier(checker, context, plan).classify(parsed)
+        plan.errors.sort(key=lambda e: e.row)
+        return plan
+
+    def apply(self, plan: Plan, context: ImportContext, *, valid_only: bool) -> None:
+        operations = plan.operations
+        try:
+            _create_people(operations.get("create", []))
+        except IntegrityError as exc:
+            raise ValidationError(
+                "校验之后，有人已经登记了文件中的部分人员。请重新上传文件校验后再导入。"
+            ) from exc
+        _attach_people(operations.get("attach", []))
+        _update_members(operations.get("update", []))
+
+
+class _RowChecker:
+    """Turns one row's cells into clean values, or RowErrors naming each bad cell."""
+
+    def __init__(self, sheet: Sheet, context: ImportContext) -> None:
+        self.sheet = sheet
+        self.context = context
+        self.present = set(sheet.columns)
+        self.clubs = _club_lookup()
+        self.communities = _community_lookup()
+        self.parsers: dict[str, Callable[[object], Any]] = {
+            "gender": lambda v: cells.choice(v, dict(Gender.choices), GENDER_ALIASES),
+            "birth_date": cells.date_value,
+            "joined_party_on": cells.date_value,
+            "category": lambda v: cells.choice(v, dict(Category.choices), CATEGORY_ALIASES),
+            "education": lambda v: cells.choice(v, dict(Education.choices), EDUCATION_ALIASES),
+            "relationship_held_at": lambda v: cells.choice(
+                v, dict(RelationshipHeldAt.choices), RELATIONSHIP_ALIASES
+            ),
+            **{key: cells.text for key in (*PERSON_TEXT, *MEMBER_TEXT)},
+            **{key: cells.flag for key in CARE_FLAGS},
+        }
+
+    def label(self, key: str) -> str:
+        return self.sheet.labels.get(key) or next(c.label for c in COLUMNS if c.key == key)
+
+    def error(self, row: Row, key: str, code: str, message: str) -> RowError:
+        return RowError(
+            row=row.number,
+            column=self.label(key),
+            value=cells.text(row.values.get(key)),
+            code=code,
+            message=message,
+        )
+
+    def duplicate(self, row: Row, number: str, first: int) -> RowError:
+        return self.error(
+            row, "id_number", "duplicate_id", f"身份证号 {number} 与第 {first} 行重复。"
+        )
+
+    def check(self, row: Row) -> dict[str, Any]:
+        errors: list[RowError] = []
+        values: dict[str, Any] = {}
+
+        def attempt(key: str, parse: Callable[[object], Any]) -> None:
+            try:
+                values[key] = parse(row.values.get(key))
+            except cells.CellError as exc:
+                errors.append(self.error(row, key, exc.code, exc.message))
+            except ValidationError as exc:
+                errors.append(self.error(row, key, exc.code or "invalid", _message(exc)))
+
+        attempt("club", self.club)
+        attempt("name", self.name)
+        attempt("id_number", self.id_number)
+        for key in ("phone", "phone_alt", "emergency_phone"):
+            if key in self.present:
+                attempt(key, lambda v: identity.normalise_phone(cells.phone_text(v)))
+        if "community" in self.present:
+            attempt("community_id", lambda _v: self.community(row, values.get("club")))
+        for key, parse in self.parsers.items():
+            if key in self.present:
+                attempt(key, parse)
+        if not errors:
+            self.agree(row, values, errors)
+        if errors:
+            raise RowErrors(errors)
+        # Blank cells keep what is on record; False in a flag column is kept (it means "no").
+        return {key: value for key, value in values.items() if value not in ("", None)}
+
+    def club(self, value: object) -> Club:
+        written = cells.text(value)
+        if not written:
+            if self.context.club is None:
+                raise cells.CellError("missing_required", "请填写所属服务社。")
+            return self.context.club
+        club = self.clubs.get(_club_key(written))
+        if club is None:
+            raise cells.CellError("bad_choice", f"没有名为“{written}”的党员服务社。")
+        if not self.context.scope.covers_owner(club=club):
+            raise cells.CellError(
+                "out_of_scope", f"您无权向“{club.name}”导入数据，只能导入本服务社的人员。"
+            )
+        return club
+
+    def name(self, value: object) -> str:
+        written = cells.name(value)
+        if not written:
+            raise cells.CellError("missing_required", "请填写姓名。")
+        return written
+
+    def id_number(self, value: object) -> str:
+        written = cells.id_text(value)
+        if not written:
+            raise cells.CellError("missing_required", "请填写身份证号。")
+        return identity.validate_id_number(written)
+
+    def community(self, row: Row, club: Club | None) -> int | None:
+        written = cells.text(row.values.get("community"))
+        if not written or club is None:
+            return None
+        community_id = self.communities.get((club.pk, written))
+        if community_id is None:
+            raise cells.CellError(
+                "bad_choice", f"小区“{written}”不是“{club.name}”服务的小区，请核对小区名称。"
+            )
+        return community_id
+
+    def agree(self, row: Row, values: dict[str, Any], errors: list[RowError]) -> None:
+        """Birth date and gender written beside the ID number must be the ones it encodes."""
+        number = values["id_number"]
+        try:
+            identity.check_id_agrees(
+                number, birth_date=values.get("birth_date"), gender=values.get("gender")
+            )
+        except ValidationError as exc:
+            for key, problems in exc.error_dict.items():
+                problem = problems[0]
+                errors.append(self.error(row, key, problem.code or "", _message(problem)))
+
+
+def _message(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _club_key(text: str) -> str:
+    return text.replace(" ", "").removesuffix("党员服务社")
+
+
+def _club_lookup() -> dict[str, Club]:
+    lookup: dict[str, Club] = {}
+    for club in Club.objects.all():
+        lookup[_club_key(club.name)] = club
+        lookup[club.code] = club
+    return lookup
+
+
+def _community_lookup() -> dict[tuple[int, str], int]:
+    rows = Community.objects.values_list("club_id", "name", "pk")
+    return {(club_id, name): pk for club_id, name, pk in rows}
+
+
+class _Classifier:
+    """Decides per valid row: create, attach (a known person joins), update or unchanged."""
+
+    def __init__(self, checker: _RowChecker, context: ImportContext, plan: Plan) -> None:
+        self.checker = checker
+        self.context = context
+        self.plan = plan
+        self.operations: dict[str, list[dict[str, Any]]] = {
+            "create": [],
+            "attach": [],
+            "update": [],
+        }
+        self.clubs: set[int] = set()
+
+    def classify(self, parsed: list[tuple[Row, dict[str, Any]]]) -> None:
+        for start in range(0, len(parsed), BATCH):
+            batch = parsed[start : start + BATCH]
+            known = _known_people([values["id_number"] for _row, values in batch])
+            for row, values in batch:
+                self.one(row, values, known.get(values["id_number"]))
+        self.plan.operations = self.operations
+        self.plan.club_id = next(iter(self.clubs)) if len(self.clubs) == 1 else None
+
+    def one(self, row: Row, values: dict[str, Any], known: dict[str, Any] | None) -> None:
+        club: Club = values.pop("club")
+        values["club_id"] = club.pk
+        if known is None:
+            self.operations["create"].append(_jsonable(values))
+            self.plan.created += 1
+            self.clubs.add(club.pk)
+            return
+        holder = known["member_club_id"] or known["applicant_club_id"]
+        if holder and (holder != club.pk or not self.context.scope.covers_owner(club=club)):
+            self.refuse(row, values, holder)
+            return
+        person_changes = _changes(values, known["person"], PERSON_KEYS)
+        if known["member_id"] is None:
+            attach = {"person_id": known["person"]["id"], "person_changes": person_changes}
+            self.operations["attach"].append(_jsonable(attach | values))
+            self.plan.created += 1
+        else:
+            member_changes = _changes(values, known["member"], MEMBER_KEYS)
+            if not person_changes and not member_changes:
+                self.plan.unchanged += 1
+            else:
+                self.operations["update"].append(
+                    _jsonable(
+                        {
+                            "person_id": known["person"]["id"],
+                            "member_id": known["member_id"],
+                            "club_id": club.pk,
+                            "person_changes": person_changes,
+                            "member_changes": member_changes,
+                        }
+                    )
+                )
+                self.plan.updated += 1
+        self.clubs.add(club.pk)
+
+    def refuse(self, row: Row, values: dict[str, Any], holder_id: int) -> None:
+        holder = Club.objects.only("name").get(pk=holder_id)
+        self.plan.errors.append(
+            self.checker.error(
+                row,
+                "id_number",
+                "registered_elsewhere",
+                f"身份证号 {values['id_number']} 的人员已在“{holder.name}”登记，不能重复登记。"
+                "如需转入，请由该服务社发起党员转接。",
+            )
+        )
+        self.plan.error_rows += 1
+
+
+def _known_people(numbers: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """People already registered, by ID number, with their member record and holding club."""
+    person_fields = ["id", "id_number", *PERSON_KEYS]
+    people = {
+        p["id_number"]: {"person": p, "member_id": None, "member_club_id": None}
+        for p in Person.objects.filter(id_number__in=numbers).values(*person_fields)
+    }
+    if not people:
+        return {}
+    ids = [known["person"]["id"] for known in people.values()]
+    by_id = {known["person"]["id"]: known for known in people.values()}
+    for member in Member.objects.filter(person_id__in=ids).values(
+        "id", "person_id", "club_id", *MEMBER_KEYS
+    ):
+        known = by_id[member["person_id"]]
+        known.update(member_id=member["id"], member_club_id=member["club_id"], member=member)
+    applicants = PartyApplicant.objects.open().filter(person_id__in=ids)
+    for person_id, club_id in applicants.values_list("person_id", "club_id"):
+        by_id[person_id]["applicant_club_id"] = club_id
+    for known in people.values():
+        known.setdefault("applicant_club_id", None)
+    return people
+
+
+def _changes(values: Mapping[str, Any], current: Mapping[str, Any], keys: Iterable[str]) -> dict:
+    return {key: values[key] for key in keys if key in values and values[key] != current.get(key)}
+
+
+def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    def convert(value: Any) -> Any:
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        return value
+
+    return {key: convert(value) for key, value in values.items()}
+
+
+def _dates(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: date.fromisoformat(value) if key in DATE_KEYS and isinstance(value, str) else value
+        for key, value in values.items()
+    }
+
+
+def _new_person(values: Mapping[str, Any]) -> Person:
+    number = values["id_number"]
+    fields = {"birth_date": identity.id_birth_date(number), "gender": identity.id_gender(number)}
+    fields.update({key: values[key] for key in PERSON_KEYS if key in values})
+    person = Person(id_number=number, **fields)
+    person.name_pinyin, person.name_initials = identity.pinyin_columns(person.name)
+    return person
+
+
+def _new_member(person_id: int, values: Mapping[str, Any]) -> Member:
+    return Member(
+        person_id=person_id,
+        club_id=values["club_id"],
+        **{key: values[key] for key in MEMBER_KEYS if key in values},
+    )
+
+
+def _create_people(rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), BATCH):
+        batch = [_dates(values) for values in rows[start : start + BATCH]]
+        people = Person.objects.bulk_create([_new_person(values) for values in batch])
+        Member.objects.bulk_create(
+            [_new_member(p.pk, values) for p, values in zip(people, batch, strict=True)]
+        )
+
+
+def _attach_people(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    _update_people({row["person_id"]: _dates(row["person_changes"]) for row in rows})
+    members = [_new_member(row["person_id"], _dates(row)) for row in rows]
+    Member.objects.bulk_create(members)
+
+
+def _update_members(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    changed = {row["person_id"]: _dates(row["person_changes"]) for row in rows}
+    _update_people({pk: fields for pk, fields in changed.items() if fields})
+    member_changes = {row["member_id"]: _dates(row["member_changes"]) for row in rows}
+    moved = Member.objects.filter(pk__in=list(member_changes)).exclude(
+        club_id__in={row["club_id"] for row in rows}
+    )
+    if moved.exists():
+        raise ValidationError("校验之后，部分党员已转到其他服务社。请重新上传文件校验后再导入。")
+    _bulk_update(Member, {pk: f for pk, f in member_changes.items() if f})
+
+
+def _update_people(changes: dict[int, dict[str, Any]]) -> None:
+    changes = {pk: fields for pk, fields in changes.items() if fields}
+    if not changes:
+        return
+    for fields in changes.values():
+        if "name" in fields:
+            fields["name_pinyin"], fields["name_initials"] = identity.pinyin_columns(fields["name"])
+    _bulk_update(Person, changes)
+
+
+def _bulk_update(model: Any, changes: dict[int, dict[str, Any]]) -> None:
+    if not changes:
+        return
+    objects = model.objects.in_bulk(list(changes))
+    fields: set[str] = set()
+    for pk, values in changes.items():
+        for key, value in values.items():
+            setattr(objects[pk], key, value)
+            fields.add(key)
+    model.objects.bulk_update(list(objects.values()), sorted(fields), batch_size=1000)
