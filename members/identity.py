@@ -7,6 +7,7 @@ the person's birth year, while the code is that of the place of first registrati
 valid 370502… number that `validate` refuses, so we check the parts ourselves.
 """
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -106,7 +107,13 @@ def validate_id_number(value: str) -> str:
 
 
 def _known_province(number: str) -> bool:
-    return any("province" in props for _part, props in numdb.get("cn/loc").info(number[:6]))
+    return _is_province_code(number[:6])
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_province_code(region: str) -> bool:
+    # A few hundred region codes cover a whole roster: looked up once each.
+    return any("province" in props for _part, props in numdb.get("cn/loc").info(region))
 
 
 def convert_old_id_number(value: str) -> str:

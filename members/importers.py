@@ -189,13 +189,13 @@ class _RowChecker:
         self.clubs = _club_lookup()
         self.communities = _community_lookup()
         self.parsers: dict[str, Callable[[object], Any]] = {
-            "gender": lambda v: cells.choice(v, dict(Gender.choices), GENDER_ALIASES),
+            "gender": cells.chooser(dict(Gender.choices), GENDER_ALIASES),
             "birth_date": cells.date_value,
             "joined_party_on": cells.date_value,
-            "category": lambda v: cells.choice(v, dict(Category.choices), CATEGORY_ALIASES),
-            "education": lambda v: cells.choice(v, dict(Education.choices), EDUCATION_ALIASES),
-            "relationship_held_at": lambda v: cells.choice(
-                v, dict(RelationshipHeldAt.choices), RELATIONSHIP_ALIASES
+            "category": cells.chooser(dict(Category.choices), CATEGORY_ALIASES),
+            "education": cells.chooser(dict(Education.choices), EDUCATION_ALIASES),
+            "relationship_held_at": cells.chooser(
+                dict(RelationshipHeldAt.choices), RELATIONSHIP_ALIASES
             ),
             **{key: cells.text for key in (*PERSON_TEXT, *MEMBER_TEXT)},
             **{key: cells.flag for key in CARE_FLAGS},

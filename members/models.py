@@ -5,6 +5,8 @@ from datetime import date, timedelta
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Reverse
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 
 from fuwushe.audit.tracking import track
@@ -50,11 +52,12 @@ def person_search_q(term: str, *, prefix: str) -> Q:
     if not term:
         return Q()
     if term.isdigit() or (term[:-1].isdigit() and term[-1] in "xX"):
-        tail = term.upper()
+        # "Ends with" as "the reversed value starts with", which a B-tree index serves.
+        backwards = Value(term.upper()[::-1])
         return (
-            Q(**{f"{prefix}id_number__endswith": tail})
-            | Q(**{f"{prefix}phone__endswith": tail})
-            | Q(**{f"{prefix}phone_alt__endswith": tail})
+            Q(StartsWith(Reverse(f"{prefix}id_number"), backwards))
+            | Q(StartsWith(Reverse(f"{prefix}phone"), backwards))
+            | Q(StartsWith(Reverse(f"{prefix}phone_alt"), backwards))
         )
     if term.isascii() and term.isalpha():
         lowered = term.lower()
@@ -123,11 +126,18 @@ class Person(models.Model):
             ),
         ]
         indexes = [
-            # Trigram indexes serve "contains" on the name and "ends with" on the numbers.
+            # A trigram index serves "contains" on the name; reversed-value B-tree indexes
+            # serve "ends with" on the numbers (cheaper to write than trigrams on digits).
             GinIndex(OpClass("name", name="gin_trgm_ops"), name="person_name_trgm"),
-            GinIndex(OpClass("id_number", name="gin_trgm_ops"), name="person_id_number_trgm"),
-            GinIndex(OpClass("phone", name="gin_trgm_ops"), name="person_phone_trgm"),
-            GinIndex(OpClass("phone_alt", name="gin_trgm_ops"), name="person_phone_alt_trgm"),
+            models.Index(
+                OpClass(Reverse("id_number"), name="text_pattern_ops"), name="person_id_number_tail"
+            ),
+            models.Index(
+                OpClass(Reverse("phone"), name="text_pattern_ops"), name="person_phone_tail"
+            ),
+            models.Index(
+                OpClass(Reverse("phone_alt"), name="text_pattern_ops"), name="person_phone_alt_tail"
+            ),
             models.Index(
                 OpClass("name_pinyin", name="varchar_pattern_ops"), name="person_pinyin_prefix"
             ),

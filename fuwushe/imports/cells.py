@@ -8,7 +8,7 @@ formats, plausible dates) belong to the app that stores it.
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 # Full-width ASCII (Ｕ+FF01–FF5E) becomes ASCII, except the punctuation Chinese text
@@ -134,17 +134,27 @@ def choice(
 
     `dict(SomeModel.Field.choices)` is a ready `choices`. An empty cell gives "".
     """
-    written = text(value)
-    if not written:
-        return ""
-    wanted = _choice_key(written)
-    for stored, label in choices.items():
-        if _choice_key(label) == wanted:
-            return stored
-    for wording, stored in aliases.items():
-        if _choice_key(wording) == wanted:
-            return stored
-    raise CellError("bad_choice", f"“{written}”不是可选的值，可选：{'、'.join(choices.values())}。")
+    return chooser(choices, aliases)(value)
+
+
+def chooser(
+    choices: Mapping[str, str], aliases: Mapping[str, str] = NO_ALIASES
+) -> Callable[[object], str]:
+    """`choice` for one column, with the wordings prepared once (importers call it per row)."""
+    lookup = {_choice_key(wording): stored for wording, stored in aliases.items()}
+    lookup.update({_choice_key(label): stored for stored, label in choices.items()})
+    offered = "、".join(choices.values())
+
+    def parse(value: object) -> str:
+        written = text(value)
+        if not written:
+            return ""
+        stored = lookup.get(_choice_key(written))
+        if stored is None:
+            raise CellError("bad_choice", f"“{written}”不是可选的值，可选：{offered}。")
+        return stored
+
+    return parse
 
 
 def flag(value: object) -> bool:
