@@ -18,6 +18,7 @@ from stdnum.cn import ric
 from fuwushe.audit.models import SensitiveAccess
 from fuwushe.files.models import PrivateFile
 from fuwushe.files.services import private_file_create
+from fuwushe.imports.models import ImportRun
 from fuwushe.org.models import Club, Community, Department, StaffPosting, User
 from fuwushe.org.roles import sync_role_groups
 from fuwushe.org.services import sync_user_groups
@@ -271,7 +272,7 @@ def _transfer(world: World, owner: Owner) -> tuple[models.Model, list[str]] | No
     member = _club_member(world, owner, 12, f"{tag}方转出党员")
     reason = f"{tag}方转接秘密原因"
     transfer = member_transfer_request(
-        actor=world.people["carol"], member=member, to_club=receiving, reason=reason
+        actor=world.people[_insider(world, owner)], member=member, to_club=receiving, reason=reason
     )
     return transfer, [*_markers(member), reason]
 
@@ -288,3 +289,19 @@ def _applicant(world: World, owner: Owner) -> tuple[models.Model, list[str]] | N
     )
     SECRETS.add(applicant.person.id_number)
     return applicant, [applicant.person.name, applicant.person.id_number]
+
+
+@builder(ImportRun)
+def _import_run(world: World, owner: Owner) -> tuple[models.Model, list[str]] | None:
+    tag = _owner_tag(owner)
+    name = f"{tag}方秘密花名册.xlsx"
+    run = ImportRun.objects.create(
+        kind="members",
+        file_name=name,
+        user=world.people[_insider(world, owner)],
+        status=ImportRun.Status.FAILED,
+        club=owner.club,
+        department=owner.department,
+        errors=[{"row": 3, "column": "姓名", "value": f"{tag}方错行", "code": "x", "message": "-"}],
+    )
+    return run, [name, f"{tag}方错行"]
