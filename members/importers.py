@@ -26,40 +26,37 @@ from members.models import (
     Person,
     RelationshipHeldAt,
 )
+from members.resources import HEADINGS
 
-COLUMNS = (
-    Column("club", "所属服务社", ("服务社", "党员服务社", "所在服务社", "服务社名称")),
-    Column("name", "姓名", ("名字", "党员姓名"), required=True),
-    Column("gender", "性别"),
-    Column("ethnicity", "民族"),
-    Column("birth_date", "出生日期", ("出生年月", "出生时间", "生日", "出生年月日")),
-    Column(
-        "id_number",
-        "身份证号",
-        ("身份证号码", "身份证", "公民身份号码", "身份证件号码", "公民身份证号"),
-        required=True,
-    ),
-    Column("phone", "联系电话", ("电话", "手机", "手机号", "手机号码", "联系方式", "电话号码")),
-    Column("phone_alt", "备用电话", ("固定电话", "座机", "家庭电话", "其他电话")),
-    Column("emergency_contact", "紧急联系人", ("联系人",)),
-    Column("emergency_phone", "紧急联系人电话", ("紧急联系电话", "联系人电话")),
-    Column("community", "小区", ("居住小区", "所在小区", "小区名称")),
-    Column("building", "楼号", ("楼栋", "楼", "楼栋号")),
-    Column("unit", "单元", ("单元号",)),
-    Column("room", "房号", ("门牌号", "室", "房间号")),
-    Column("joined_party_on", "入党时间", ("入党日期", "入党年月", "入党时间（年月）")),
-    Column("category", "党员类别", ("类别", "人员类别", "党员类型")),
-    Column("former_unit", "原工作单位", ("原单位", "工作单位", "退休前单位")),
-    Column("education", "文化程度", ("学历",)),
-    Column("relationship_held_at", "组织关系所在", ("组织关系", "组织关系所在地")),
-    Column("relationship_organisation", "组织关系所在党组织", ("所在党组织", "党组织")),
-    Column("health_note", "健康状况", ("身体状况", "健康情况")),
-    Column("lives_alone", "独居"),
-    Column("childless", "孤寡"),
-    Column("widowed", "遗孀", ("遗孀户",)),
-    Column("disabled", "残疾"),
-    Column("hardship", "特困", ("特困户",)),
-    Column("notes", "备注", ("说明",)),
+# Other wordings ledgers use for each heading of the resource (members/resources.py).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "club": ("服务社", "党员服务社", "所在服务社", "服务社名称"),
+    "name": ("名字", "党员姓名"),
+    "birth_date": ("出生年月", "出生时间", "生日", "出生年月日"),
+    "id_number": ("身份证号码", "身份证", "公民身份号码", "身份证件号码", "公民身份证号"),
+    "phone": ("电话", "手机", "手机号", "手机号码", "联系方式", "电话号码"),
+    "phone_alt": ("固定电话", "座机", "家庭电话", "其他电话"),
+    "emergency_contact": ("联系人",),
+    "emergency_phone": ("紧急联系电话", "联系人电话"),
+    "community": ("居住小区", "所在小区", "小区名称"),
+    "building": ("楼栋", "楼", "楼栋号"),
+    "unit": ("单元号",),
+    "room": ("门牌号", "室", "房间号"),
+    "joined_party_on": ("入党日期", "入党年月"),
+    "category": ("类别", "人员类别", "党员类型"),
+    "former_unit": ("原单位", "工作单位", "退休前单位"),
+    "education": ("学历",),
+    "relationship_held_at": ("组织关系", "组织关系所在地"),
+    "relationship_organisation": ("所在党组织", "党组织"),
+    "health_note": ("身体状况", "健康情况"),
+    "widowed": ("遗孀户",),
+    "hardship": ("特困户",),
+    "notes": ("说明",),
+}
+REQUIRED = {"name", "id_number"}
+COLUMNS = tuple(
+    Column(key, heading, ALIASES.get(key, ()), required=key in REQUIRED)
+    for key, heading in HEADINGS.items()
 )
 
 GENDER_ALIASES = {"男性": Gender.MALE, "女性": Gender.FEMALE}
