@@ -15,7 +15,7 @@ class MembersConfig(AppConfig):
             f"members.{action}_{model}"
             for model in ("person", "member", "memberrole", "membertransfer", "partyapplicant")
             for action in ("view", "add", "change")
-        ] + ["members.view_talenttag", "members.add_talenttag"]
+        ] + ["members.view_talenttag"]
         extend_role(Role.DEPARTMENT_ADMIN, [p for p in everyday if ".view_" in p])
         # Directors check ID numbers against papers; other staff work with masked ones.
         extend_role(Role.DIRECTOR, [*everyday, "members.view_sensitive_person"])

@@ -23,8 +23,9 @@ SPACES = " \u00a0\u3000\t\r\n"
 _SEPARATORS = re.compile(r"[\s\u00a0\u3000\-－—–()（）]")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
-# An area code (0 + 2–3 digits) and a 7–8 digit local number.
-LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+# An area code and the local number: 010 and 02x with 8 digits, the other (four-digit)
+# area codes with 7 or 8.
+LANDLINE = re.compile(r"^(?:0[12]\d{9}|0[3-9]\d{9,10})$")
 
 
 class Gender:

@@ -1,5 +1,6 @@
 """People and the roles they hold: party members, their duties and tags, party applicants."""
 
+import calendar
 from datetime import date, timedelta
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -38,40 +39,53 @@ class PersonQuerySet(ScopedQuerySet["Person"]):
         applicants = PartyApplicant.objects.for_scope(scope).values("person_id")
         return Q(pk__in=members) | Q(pk__in=applicants)
 
-    def search(self, term: str) -> "PersonQuerySet":
-        return self.filter(person_search_q(term, prefix=""))
+    def search(self, term: str, *, full_numbers: bool = False) -> "PersonQuerySet":
+        return self.filter(person_search_q(term, prefix="", full_numbers=full_numbers))
 
 
-def person_search_q(term: str, *, prefix: str) -> Q:
+# Digits up to this long may be a building number as well as the end of a number.
+SHORT_NUMBER = 4
+
+
+def person_search_q(term: str, *, prefix: str, full_numbers: bool = False) -> Q:
     """Name, pinyin (full or initials), ID number or phone tail, building — all indexed.
 
     Digits search the end of ID numbers and phones; Latin letters the pinyin from its
-    start; anything else the name, the building and the community.
+    start; anything else the name, the building and the community. Unless `full_numbers`
+    (the user may see numbers in full), only the last SHORT_NUMBER digits typed are
+    matched: otherwise longer and longer endings would spell out a masked number.
     """
     term = "".join(term.split())
     if not term:
         return Q()
     if term.isdigit() or (term[:-1].isdigit() and term[-1] in "xX"):
         # "Ends with" as "the reversed value starts with", which a B-tree index serves.
-        backwards = Value(term.upper()[::-1])
-        return (
+        tail = term if full_numbers else term[-SHORT_NUMBER:]
+        backwards = Value(tail.upper()[::-1])
+        tails = (
             Q(StartsWith(Reverse(f"{prefix}id_number"), backwards))
             | Q(StartsWith(Reverse(f"{prefix}phone"), backwards))
             | Q(StartsWith(Reverse(f"{prefix}phone_alt"), backwards))
         )
+        if len(term) <= SHORT_NUMBER:
+            tails |= Q(**{f"{prefix}building": term})  # "12" is also building 12
+        return tails
     if term.isascii() and term.isalpha():
         lowered = term.lower()
         return Q(**{f"{prefix}name_initials__startswith": lowered}) | Q(
             **{f"{prefix}name_pinyin__startswith": lowered}
         )
+    # Communities are looked up first (a small query): OR-ing a joined table's column
+    # into the condition would keep the planner from using the person indexes.
+    communities = list(Community.objects.filter(name__startswith=term).values_list("pk", flat=True))
     return (
         Q(**{f"{prefix}name__contains": term})
         | Q(**{f"{prefix}building__startswith": term})
-        | Q(**{f"{prefix}community__name__startswith": term})
+        | Q(**{f"{prefix}community_id__in": communities})
     )
 
 
-@track(exclude=["name_pinyin", "name_initials"])
+@track(exclude=["name_pinyin", "name_initials", "updated_at"])
 class Person(models.Model):
     """One resident, once in the whole system, keyed on the resident ID number.
 
@@ -211,8 +225,8 @@ class MemberQuerySet(ScopedQuerySet["Member"]):
         """Members the club looks after: the deceased and those moved away drop out."""
         return self.active()
 
-    def search(self, term: str) -> "MemberQuerySet":
-        return self.filter(person_search_q(term, prefix="person__"))
+    def search(self, term: str, *, full_numbers: bool = False) -> "MemberQuerySet":
+        return self.filter(person_search_q(term, prefix="person__", full_numbers=full_numbers))
 
     def with_ages(self, on: date | None = None) -> "MemberQuerySet":
         """Annotate `age` and `party_age` in whole years on a day (today by default)."""
@@ -241,10 +255,11 @@ class MemberQuerySet(ScopedQuerySet["Member"]):
         return self.filter(q)
 
     def party_years_between(self, years: int, start: date, end: date) -> "MemberQuerySet":
-        """Members whose `years`th party anniversary falls in [start, end]."""
+        """Members whose `years`th party anniversary falls in [start, end] (one who joined
+        on 29 February has it on 1 March in a common year)."""
         return self.filter(
-            joined_party_on__gte=years_before(start, years),
-            joined_party_on__lte=years_before(end, years),
+            joined_party_on__gte=_first_day_reaching(start, years),
+            joined_party_on__lt=_first_day_reaching(end + timedelta(days=1), years),
         )
 
     def golden_anniversary_between(self, start: date, end: date) -> "MemberQuerySet":
@@ -261,13 +276,24 @@ class MemberQuerySet(ScopedQuerySet["Member"]):
         day = start
         while day <= end:
             month_end = min(end, _last_of_month(day))
+            last_day = month_end.day
+            if month_end.month == 2 and last_day == 28 and not calendar.isleap(month_end.year):
+                last_day = 29  # those who joined on 29 February celebrate on the 28th
             q |= Q(
                 joined_party_on__month=day.month,
                 joined_party_on__day__gte=day.day,
-                joined_party_on__day__lte=month_end.day,
+                joined_party_on__day__lte=last_day,
             )
             day = month_end + timedelta(days=1)
         return self.filter(q)
+
+
+def _first_day_reaching(day: date, years: int) -> date:
+    """The earliest date whose `years`th anniversary is on or after `day`."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return date(day.year - years, 3, 1)
 
 
 def _last_of_month(day: date) -> date:

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import DateField, F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from fuwushe.org.models import Club
@@ -164,6 +166,9 @@ def person_update(*, actor: Any, person: Person, data: Mapping[str, Any]) -> Per
     """Change a person's details; a changed ID number must not belong to anyone else."""
     if not Person.objects.for_user(actor).filter(pk=person.pk).exists():
         raise PermissionDenied("您无权修改此人的信息。")
+    if {"birth_date", "gender"} & data.keys() and "id_number" not in data:
+        # A changed birth date or gender must still agree with the ID number on record.
+        data = {**data, "id_number": person.id_number}
     cleaned = clean_person_data(data)
     number = cleaned.get("id_number")
     if number and Person.objects.filter(id_number=number).exclude(pk=person.pk).exists():
@@ -248,7 +253,7 @@ def member_mark_deceased(*, actor: Any, member: Member, died_on: date) -> Member
     member.died_on = died_on
     member.full_clean(exclude=["person"])
     member.save()
-    MemberRole.objects.filter(member=member, ended_on__isnull=True).update(ended_on=died_on)
+    _end_open_roles(member, died_on)
     _cancel_pending_transfers(actor, member, "党员已故，转接自动撤回。")
     return member
 
@@ -259,15 +264,24 @@ def member_mark_moved_away(*, actor: Any, member: Member, left_on: date, note: s
     ensure_covers(actor, member.club)
     if member.status != Member.Status.ACTIVE:
         raise ValidationError("只有在册党员才能登记迁出。")
+    if left_on > timezone.localdate():
+        raise ValidationError({"left_on": "迁出日期不能晚于今天。"})
     member.status = Member.Status.MOVED_AWAY
     member.left_on = left_on
     if note:
         member.notes = f"{member.notes}\n{note}".strip()
     member.full_clean(exclude=["person"])
     member.save()
-    MemberRole.objects.filter(member=member, ended_on__isnull=True).update(ended_on=left_on)
+    _end_open_roles(member, left_on)
     _cancel_pending_transfers(actor, member, "党员已迁出，转接自动撤回。")
     return member
+
+
+def _end_open_roles(member: Member, on: date) -> None:
+    # A duty that began after `on` (recorded late) ends the day it began.
+    MemberRole.objects.filter(member=member, ended_on__isnull=True).update(
+        ended_on=Greatest(F("started_on"), Value(on, output_field=DateField()))
+    )
 
 
 def _cancel_pending_transfers(actor: Any, member: Member, note: str) -> None:
@@ -303,7 +317,7 @@ def member_transfer_request(
 
 def _ensure_pending(transfer: MemberTransfer) -> None:
     if transfer.status != MemberTransfer.Status.PENDING:
-        raise ValidationError(f"该转接已{transfer.get_status_display()}，不能再处理。")
+        raise ValidationError(f"该转接{transfer.get_status_display()}，不能再处理。")
 
 
 @transaction.atomic
@@ -316,7 +330,7 @@ def member_transfer_accept(*, actor: Any, transfer: MemberTransfer, note: str = 
     if member.club_id != transfer.from_club_id or member.status != Member.Status.ACTIVE:
         raise ValidationError("该党员的所属服务社或状态已变化，此转接不能再接收。")
     today = timezone.localdate()
-    MemberRole.objects.filter(member=member, ended_on__isnull=True).update(ended_on=today)
+    _end_open_roles(member, today)
     member.club = transfer.to_club
     member.registered_on = today
     member.save(update_fields=["club", "registered_on"])

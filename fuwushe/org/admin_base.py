@@ -95,7 +95,7 @@ class ScopedAdmin(ModelAdmin):
             "subtitle": None,
             "object": obj,
             "opts": self.opts,
-            "events": _event_rows(events),
+            "events": _event_rows(events, viewer=request.user),
             **(extra_context or {}),
         }
         request.current_app = self.admin_site.name
@@ -120,7 +120,13 @@ def _masked(model: type[Model] | None, name: str, value: Any) -> Any:
     return mask(value) if mask is not None and isinstance(value, str) else value
 
 
-def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
+def _who(user_id: int | None, users: dict[int, str]) -> str:
+    if user_id is None:
+        return "系统"
+    return users.get(user_id, "其他单位工作人员")
+
+
+def _event_rows(events: list[Any], *, viewer: Any) -> list[dict[str, Any]]:
     from fuwushe.org.models import User
 
     def metadata(event: Any) -> dict[str, Any]:
@@ -134,7 +140,9 @@ def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
             return None
 
     user_ids = {metadata(e).get("user") for e in events} - {None}
-    users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)}
+    # Staff are scoped too: a change made by another club's staff (before a member's
+    # transfer, say) shows who only to those who may see that person.
+    users = {u.pk: str(u) for u in User.objects.for_user(viewer).filter(pk__in=user_ids)}
     rows = []
     for event in events:
         model = tracked_model(event)
@@ -144,7 +152,7 @@ def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
                 "when": event.pgh_created_at,
                 "action": LABELS.get(event.pgh_label, event.pgh_label),
                 "record": str(model._meta.verbose_name) if model else "",
-                "user": users.get(metadata(event).get("user"), "系统"),
+                "user": _who(metadata(event).get("user"), users),
                 "source": metadata(event).get("source") or metadata(event).get("url") or "",
                 "changes": [
                     {

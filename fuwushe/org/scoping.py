@@ -7,7 +7,7 @@ admin, API, exports, dashboards, autocomplete and imports apply.
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from django.db import models
 from django.db.models import Q
@@ -122,11 +122,11 @@ class ScopedQuerySet(models.QuerySet[M], Generic[M]):
             return Q(**{self.scope_club_path: scope.club_id})
         return nothing
 
-    def for_scope(self, scope: Scope) -> "ScopedQuerySet[M]":
+    def for_scope(self, scope: Scope) -> Self:
         q = self.scope_q(scope)
         return self if q is None else self.filter(q)
 
-    def for_user(self, user: Any) -> "ScopedQuerySet[M]":
+    def for_user(self, user: Any) -> Self:
         return self.for_scope(scope_for(user))
 
 
