@@ -40,7 +40,8 @@ class ImportRunAdmin(ScopedAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).without_plan()
+        runs: Any = super().get_queryset(request)
+        return runs.without_plan()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f for fields in self.fieldsets for f in fields[1]["fields"]]
