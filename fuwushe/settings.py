@@ -284,6 +284,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status": name each enum after its model, not its field.
+    "ENUM_NAME_OVERRIDES": {
+        "ClubStatusEnum": "fuwushe.org.models.Club.Status",
+        "MemberStatusEnum": "members.models.Member.Status",
+        "MemberTransferStatusEnum": "members.models.MemberTransfer.Status",
+    },
 }
 
 # --- Admin --------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """The scoping proof: every admin and API URL, walked as every named person."""
 
+from typing import Any
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -34,11 +36,12 @@ PUBLIC = {
 
 
 def api_url_names() -> set[str]:
-    return {
-        f"api:{basename}-{view}"
-        for _, _, basename in router.registry
-        for view in ("list", "detail")
-    }
+    names: set[str] = set()
+    for _, viewset, basename in router.registry:
+        extras: list[Any] = viewset.get_extra_actions()
+        names |= {f"api:{basename}-{extra.url_name}" for extra in extras}
+        names |= {f"api:{basename}-list", f"api:{basename}-detail"}
+    return names
 
 
 def object_urls(world: World) -> list[tuple[str, Record]]:
@@ -60,6 +63,7 @@ def test_nobody_sees_or_reaches_records_outside_their_scope(world: World):
 
     walker.walk_admin()
     walker.walk_api()
+    walker.walk_api_actions()
     walker.walk_object_urls(object_urls(world))
 
     assert walker.violations == []

@@ -137,6 +137,8 @@ class Walker:
         views = ["change", "history", "delete"]
         if model._meta.label == "org.User":
             views.append("password_change")  # UserAdmin names it auth_user_password_change
+        if model._meta.label == "members.Member":
+            views.append("reveal")  # GET confirms; only a POST shows the full values
         return views
 
     def walk_unscoped_admin(self, model: type[models.Model]) -> None:
@@ -197,6 +199,28 @@ class Walker:
                     self.leaks(person, detail, body)
                     if not self.world.sees(person, record.owner) and status != 404:
                         self.violations.append(f"{person} GET {detail}: {status}")
+
+    def walk_api_actions(self) -> None:
+        """POST to every detail action as each person who may not see the record."""
+        from fuwushe.api import router
+
+        for _prefix, viewset, basename in router.registry:
+            model = viewset.queryset.model  # type: ignore[attr-defined]
+            extras: list[Any] = viewset.get_extra_actions()
+            for extra in extras:
+                if not extra.detail:
+                    continue
+                for record in self.records_of(model):
+                    url = reverse(f"api:{basename}-{extra.url_name}", args=[record.obj.pk])
+                    for person in self.world.people:
+                        if person != "anonymous" and self.world.sees(person, record.owner):
+                            continue  # an insider's POST would change the record mid-walk
+                        response = self.clients[person].post(
+                            url, {}, content_type="application/json"
+                        )
+                        self.leaks(person, url, response.content.decode(errors="replace"))
+                        if response.status_code not in (401, 403, 404):
+                            self.violations.append(f"{person} POST {url}: {response.status_code}")
 
     # --- other scoped views ----------------------------------------------------------
     def walk_object_urls(self, urls: Iterable[tuple[str, Record]]) -> None:
