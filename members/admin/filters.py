@@ -1,0 +1,142 @@
+"""List filters of the members admin."""
+
+from collections.abc import Iterator
+from typing import Any, cast
+
+from django.contrib import admin
+from django.db.models import (
+    Q,
+    QuerySet,
+    TextChoices,
+)
+from django.http import HttpRequest
+from django.utils import timezone
+
+from members.admin.base import advanced_age
+from members.models import (
+    CARE_FLAGS,
+    Member,
+    MemberQuerySet,
+    MemberRole,
+    years_before,
+)
+
+
+class DefaultStatusFilter(admin.SimpleListFilter):
+    """A status filter that applies its default until asked otherwise, like an "active"
+    filter; "全部" shows every status."""
+
+    title = "状态"
+    parameter_name = "status"
+    ALL = "all"
+    statuses: type[TextChoices]
+    default: str
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [*self.statuses.choices, (self.ALL, "全部")]
+
+    def current(self) -> str:
+        return str(self.value() or self.default)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.current() == self.ALL:
+            return queryset
+        return queryset.filter(status=self.current())
+
+    def choices(self, changelist: Any) -> Iterator[Any]:
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.current() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class StatusFilter(DefaultStatusFilter):
+    statuses = Member.Status
+    default = Member.Status.ACTIVE
+
+
+AGE_BANDS: dict[str, tuple[str, int | None, int | None]] = {
+    "under60": ("60岁以下", None, 60),
+    "60": ("60–69岁", 60, 70),
+    "70": ("70–79岁", 70, 80),
+    "80": ("80–89岁", 80, 90),
+    "90": ("90岁及以上", 90, None),
+}
+ADVANCED = "advanced"
+
+
+class AgeBandFilter(admin.SimpleListFilter):
+    title = "年龄段"
+    parameter_name = "age"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        bands = [(key, label) for key, (label, _, _) in AGE_BANDS.items()]
+        return [*bands, (ADVANCED, f"高龄（{advanced_age(request)}岁及以上）")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        members = cast(MemberQuerySet, queryset)
+        value = self.value()
+        if value == ADVANCED:
+            return members.aged_at_least(advanced_age(request))
+        if value not in AGE_BANDS:
+            return members
+        _, lowest, below = AGE_BANDS[value]
+        if lowest is not None:
+            members = members.aged_at_least(lowest)
+        if below is not None:
+            members = members.aged_under(below)
+        return members
+
+
+class CareFilter(admin.SimpleListFilter):
+    title = "关怀情况"
+    parameter_name = "care"
+    ANY = "any"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [*CARE_FLAGS.items(), (ADVANCED, "高龄"), (self.ANY, "任一关怀情况")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        members = cast(MemberQuerySet, queryset)
+        if value in CARE_FLAGS:
+            return members.filter(**{value: True})
+        cutoff = years_before(timezone.localdate(), advanced_age(request))
+        if value == ADVANCED:
+            return members.filter(person__birth_date__lte=cutoff)
+        if value == self.ANY:
+            flagged = Q(person__birth_date__lte=cutoff)
+            for flag in CARE_FLAGS:
+                flagged |= Q(**{flag: True})
+            return members.filter(flagged)
+        return members
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = "三长六员（现任）"
+    parameter_name = "role"
+    CAPTAINS = "captains"
+    SIX = "six"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            (self.CAPTAINS, "任一三长"),
+            (self.SIX, "任一六员"),
+            *MemberRole.Role.choices,
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        captains = [str(role) for role in MemberRole.THREE_CAPTAINS]
+        if value == self.CAPTAINS:
+            roles = captains
+        elif value == self.SIX:
+            roles = [role for role in MemberRole.Role.values if role not in captains]
+        elif value in MemberRole.Role.values:
+            roles = [value]
+        else:
+            return queryset
+        holders = MemberRole.objects.current().filter(role__in=roles).values("member_id")
+        return queryset.filter(pk__in=holders)
