@@ -1,0 +1,51 @@
+"""People and the roles they hold: party members, their duties and tags, party applicants."""
+
+from members.models.applicants import ApplicantQuerySet, PartyApplicant
+from members.models.people import (
+    SHORT_NUMBER,
+    Gender,
+    Person,
+    PersonQuerySet,
+    person_search_q,
+    years_before,
+)
+from members.models.roster import (
+    CARE_FLAGS,
+    Category,
+    Education,
+    Member,
+    MemberQuerySet,
+    MemberRole,
+    MemberRoleQuerySet,
+    MemberTag,
+    RelationshipHeldAt,
+    TalentTag,
+    advanced_age_threshold,
+    members_headcount,
+)
+from members.models.transfers import MemberTransfer, TransferQuerySet
+
+__all__ = [
+    "CARE_FLAGS",
+    "SHORT_NUMBER",
+    "ApplicantQuerySet",
+    "Category",
+    "Education",
+    "Gender",
+    "Member",
+    "MemberQuerySet",
+    "MemberRole",
+    "MemberRoleQuerySet",
+    "MemberTag",
+    "MemberTransfer",
+    "PartyApplicant",
+    "Person",
+    "PersonQuerySet",
+    "RelationshipHeldAt",
+    "TalentTag",
+    "TransferQuerySet",
+    "advanced_age_threshold",
+    "members_headcount",
+    "person_search_q",
+    "years_before",
+]

@@ -1,0 +1,181 @@
+"""A person, once in the whole system, keyed on the resident ID number; how people are found."""
+
+from datetime import date
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Reverse
+from django.db.models.lookups import StartsWith
+
+from fuwushe.audit.tracking import track
+from fuwushe.org.models import Community
+from fuwushe.org.scoping import Scope, ScopedQuerySet
+from members.privacy import mask_id_number, mask_phone
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+class Gender(models.TextChoices):
+    MALE = "male", "男"
+    FEMALE = "female", "女"
+
+
+class PersonQuerySet(ScopedQuerySet["Person"]):
+    """A person belongs to every club where they hold a role (member or applicant)."""
+
+    def scope_q(self, scope: Scope) -> Q | None:
+        if scope.is_center:
+            return None
+        from members.models.applicants import PartyApplicant
+        from members.models.roster import Member
+
+        members = Member.objects.for_scope(scope).values("person_id")
+        applicants = PartyApplicant.objects.for_scope(scope).values("person_id")
+        return Q(pk__in=members) | Q(pk__in=applicants)
+
+    def search(self, term: str, *, full_numbers: bool = False) -> "PersonQuerySet":
+        return self.filter(person_search_q(term, prefix="", full_numbers=full_numbers))
+
+
+# Digits up to this long may be a building number as well as the end of a number.
+SHORT_NUMBER = 4
+
+
+def person_search_q(term: str, *, prefix: str, full_numbers: bool = False) -> Q:
+    """Name, pinyin (full or initials), ID number or phone tail, building — all indexed.
+
+    Digits search the end of ID numbers and phones; Latin letters the pinyin from its
+    start; anything else the name, the building and the community. Unless `full_numbers`
+    (the user may see numbers in full), only the last SHORT_NUMBER digits typed are
+    matched: otherwise longer and longer endings would spell out a masked number.
+    """
+    term = "".join(term.split())
+    if not term:
+        return Q()
+    if term.isdigit() or (term[:-1].isdigit() and term[-1] in "xX"):
+        # "Ends with" as "the reversed value starts with", which a B-tree index serves.
+        tail = term if full_numbers else term[-SHORT_NUMBER:]
+        backwards = Value(tail.upper()[::-1])
+        tails = (
+            Q(StartsWith(Reverse(f"{prefix}id_number"), backwards))
+            | Q(StartsWith(Reverse(f"{prefix}phone"), backwards))
+            | Q(StartsWith(Reverse(f"{prefix}phone_alt"), backwards))
+        )
+        if len(term) <= SHORT_NUMBER:
+            tails |= Q(**{f"{prefix}building": term})  # "12" is also building 12
+        return tails
+    if term.isascii() and term.isalpha():
+        lowered = term.lower()
+        return Q(**{f"{prefix}name_initials__startswith": lowered}) | Q(
+            **{f"{prefix}name_pinyin__startswith": lowered}
+        )
+    # Communities are looked up first (a small query): OR-ing a joined table's column
+    # into the condition would keep the planner from using the person indexes.
+    communities = list(Community.objects.filter(name__startswith=term).values_list("pk", flat=True))
+    return (
+        Q(**{f"{prefix}name__contains": term})
+        | Q(**{f"{prefix}building__startswith": term})
+        | Q(**{f"{prefix}community_id__in": communities})
+    )
+
+
+@track(exclude=["name_pinyin", "name_initials", "updated_at"])
+class Person(models.Model):
+    """One resident, once in the whole system, keyed on the resident ID number.
+
+    Members, volunteers and party applicants are roles of a person. Written only
+    through `members.services` (names, ID numbers and phones are normalised there).
+    """
+
+    SENSITIVE_MASKS = {
+        "id_number": mask_id_number,
+        "phone": mask_phone,
+        "phone_alt": mask_phone,
+        "emergency_phone": mask_phone,
+    }
+
+    name = models.CharField("姓名", max_length=50)
+    name_pinyin = models.CharField("姓名拼音", max_length=200, editable=False)
+    name_initials = models.CharField("拼音首字母", max_length=50, editable=False)
+    gender = models.CharField("性别", max_length=6, choices=Gender)
+    ethnicity = models.CharField("民族", max_length=20, default="汉族")
+    birth_date = models.DateField("出生日期")
+    id_number = models.CharField("身份证号", max_length=18, unique=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    phone_alt = models.CharField("备用电话", max_length=20, blank=True)
+    emergency_contact = models.CharField("紧急联系人", max_length=50, blank=True)
+    emergency_phone = models.CharField("紧急联系人电话", max_length=20, blank=True)
+    community = models.ForeignKey(
+        Community,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="people",
+        verbose_name="居住小区",
+    )
+    building = models.CharField("楼号", max_length=20, blank=True)
+    unit = models.CharField("单元", max_length=10, blank=True)
+    room = models.CharField("房号", max_length=10, blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "人员"
+        verbose_name_plural = "人员"
+        ordering = ["name_pinyin", "pk"]
+        permissions = [("view_sensitive_person", "查看完整身份证号和电话")]
+        constraints = [
+            models.CheckConstraint(
+                name="person_id_number_is_18_upper",
+                condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"),
+                violation_error_message="身份证号须为 18 位，最后一位为数字或大写 X。",
+            ),
+        ]
+        indexes = [
+            # A trigram index serves "contains" on the name; reversed-value B-tree indexes
+            # serve "ends with" on the numbers (cheaper to write than trigrams on digits).
+            GinIndex(OpClass("name", name="gin_trgm_ops"), name="person_name_trgm"),
+            models.Index(
+                OpClass(Reverse("id_number"), name="text_pattern_ops"), name="person_id_number_tail"
+            ),
+            models.Index(
+                OpClass(Reverse("phone"), name="text_pattern_ops"), name="person_phone_tail"
+            ),
+            models.Index(
+                OpClass(Reverse("phone_alt"), name="text_pattern_ops"), name="person_phone_alt_tail"
+            ),
+            models.Index(
+                OpClass("name_pinyin", name="varchar_pattern_ops"), name="person_pinyin_prefix"
+            ),
+            models.Index(
+                OpClass("name_initials", name="varchar_pattern_ops"),
+                name="person_initials_prefix",
+            ),
+            models.Index(fields=["community", "building"], name="person_community_building"),
+            models.Index(
+                OpClass("building", name="varchar_pattern_ops"), name="person_building_prefix"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address(self) -> str:
+        parts = [
+            str(self.community) if self.community_id else "",
+            f"{self.building}号楼" if self.building and not self.building.endswith("楼") else "",
+            self.building if self.building.endswith("楼") else "",
+            f"{self.unit}单元" if self.unit else "",
+            f"{self.room}室" if self.room else "",
+        ]
+        return "".join(parts)
