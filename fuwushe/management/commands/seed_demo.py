@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from fuwushe.audit.tracking import acting_as
 from fuwushe.seeding import SCALES, SeedContext, registered_seeders
 
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         seeders = registered_seeders(organisation_only=options["org_only"])
         self.stdout.write(f"生成演示数据：{context.scale.label}，随机种子 {context.seed}")
         started = time.monotonic()
-        with transaction.atomic():
+        with transaction.atomic(), acting_as(None, source="seed_demo"):
             for item in seeders:
                 step_started = time.monotonic()
                 summary = item.run(context)

@@ -1,0 +1,167 @@
+"""Import 40,000 roster rows across clubs: our pipeline against django-import-export's own flow.
+
+    python benchmarks/import_members.py [--rows 40000] [--database fuwushe_bench_import]
+
+The file comes from `seed_demo`'s generator (members.seeding.roster_rows) with a
+所属服务社 column. Both paths start from the same empty roster in a database of their
+own (created and migrated when missing; never the developer's). Ours: validate (the
+preview) then apply from the plan. The library's: `import_data(dry_run=True)` for the
+preview, then `import_data()` for real, each reading the file through tablib. The last
+line printed is one JSON object: rows, ours_s, default_s, ratio, rows_per_s, peak_mb.
+"""
+
+import argparse
+import io
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import peak_rss_mb, print_figures, query_counter, setup_django
+
+DEFAULT_DATABASE = "fuwushe_bench_import"
+ROSTER_TABLES = [
+    "members_membertag",
+    "members_memberrole",
+    "members_membertransfer",
+    "members_partyapplicant",
+    "members_member",
+    "members_person",
+]
+
+
+def roster_file(rows: int, seed: int = 2026) -> bytes:
+    """An xlsx roster as a club network would send it: a title line, then the table."""
+    import openpyxl
+
+    from members.seeding import roster_clubs, roster_rows
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("党员花名册")
+    sheet.append(["胜利油田党员服务社党员花名册"])
+    lines = roster_rows(roster_clubs(), rows, random.Random(seed))  # noqa: S311 - demo data
+    first = next(lines)
+    sheet.append(list(first))
+    sheet.append(list(first.values()))
+    for line in lines:
+        sheet.append(list(line.values()))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def empty_roster() -> None:
+    """Start each path from no members at all (this database is the benchmark's own)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        event_tables = [f"{table}event" for table in ROSTER_TABLES]
+        cursor.execute(f"TRUNCATE {', '.join(ROSTER_TABLES + event_tables)} CASCADE")
+        cursor.execute("VACUUM ANALYZE members_person, members_member")
+
+
+@contextmanager
+def timed(figures: dict[str, float], key: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    figures[key] = time.perf_counter() - start
+
+
+def ours(data: bytes) -> dict[str, Any]:
+    from fuwushe.imports.pipeline import import_apply, import_validate
+
+    figures: dict[str, Any] = {}
+    with query_counter() as queries, timed(figures, "total_s"):
+        with timed(figures, "validate_s"):
+            run, _plan = import_validate(
+                kind="members", data=data, file_name="roster.xlsx", actor=None, keep_plan=True
+            )
+        with timed(figures, "apply_s"):
+            run = import_apply(run=run, actor=None)
+    figures["queries"] = queries.count
+    figures["created"] = run.created
+    figures["errors"] = run.error_rows
+    figures["status"] = run.status
+    return figures
+
+
+def library_default(data: bytes) -> dict[str, Any]:
+    """The flow django-import-export's admin runs: read, dry run (the preview), real run."""
+    from import_export.formats.base_formats import XLSX
+
+    from members.resources import MemberResource
+
+    figures: dict[str, Any] = {}
+
+    def dataset() -> Any:
+        # The admin reads the kept file again for the confirmation step.
+        dataset = XLSX().create_dataset(data)
+        del dataset[0]  # the title line: the library expects the header first
+        dataset.headers = list(dataset[0])
+        del dataset[0]
+        return dataset
+
+    with query_counter() as queries, timed(figures, "total_s"):
+        with timed(figures, "preview_s"):
+            preview = MemberResource().import_data(dataset(), dry_run=True)
+        with timed(figures, "apply_s"):
+            result = MemberResource().import_data(dataset(), dry_run=False)
+    figures["queries"] = queries.count
+    figures["created"] = result.totals.get("new", 0)
+    figures["errors"] = len(preview.row_errors()) + len(result.row_errors())
+    return figures
+
+
+def run(rows: int, *, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Measure both paths on `rows` generated rows; Django must be set up already."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--org-only", verbosity=0)
+    made: dict[str, float] = {}
+    with timed(made, "s"):
+        data = roster_file(rows)
+    say(f"生成花名册：{rows} 行，{len(data) / 1e6:.1f} MB，用时 {made['s']:.1f} 秒")
+    empty_roster()
+    baseline_rss = peak_rss_mb()
+    mine = ours(data)
+    peak = peak_rss_mb()
+    say(
+        f"本系统：校验 {mine['validate_s']:.2f} 秒 + 导入 {mine['apply_s']:.2f} 秒"
+        f" = {mine['total_s']:.2f} 秒，新增 {mine['created']}，错误 {mine['errors']} 行，"
+        f"查询 {mine['queries']} 次，进程内存峰值 {peak:.0f} MB（开始时 {baseline_rss:.0f} MB）"
+    )
+    empty_roster()
+    theirs = library_default(data)
+    say(
+        f"django-import-export 默认流程：预览 {theirs['preview_s']:.2f} 秒 + 导入"
+        f" {theirs['apply_s']:.2f} 秒 = {theirs['total_s']:.2f} 秒，新增 {theirs['created']}，"
+        f"错误 {theirs['errors']} 行，查询 {theirs['queries']} 次"
+    )
+    return {
+        "rows": rows,
+        "ours_s": round(mine["total_s"], 2),
+        "default_s": round(theirs["total_s"], 2),
+        "ratio": round(theirs["total_s"] / mine["total_s"], 1),
+        "rows_per_s": round(rows / mine["total_s"]),
+        "peak_mb": round(peak),
+        "ours_queries": mine["queries"],
+        "default_queries": theirs["queries"],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=40_000)
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    args = parser.parse_args(argv)
+    setup_django(args.database)
+    print_figures(run(args.rows))
+
+
+if __name__ == "__main__":
+    main()
