@@ -184,6 +184,7 @@ def phone_digits(phone: str) -> str:
     return phone.replace("-", "")
 
 
+@functools.lru_cache(maxsize=65536)
 def pinyin_columns(name: str) -> tuple[str, str]:
     """Full pinyin and initials, lower-case, for prefix search (王允功 → wangyungong, wyg)."""
     from pypinyin import Style, lazy_pinyin

@@ -7,13 +7,12 @@ is deleted.
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 from itertools import islice
 from typing import Any, TypeVar
 
-from django.db import connection, models
-from django.utils import timezone
+from django.db import models
 
+from fuwushe.bulk import analyze, insert_rows, select_by_keys
 from fuwushe.org.models import Club, Community
 from members.identity import pinyin_columns
 from members.models import Member, MemberRole, MemberTag, PartyApplicant, Person, TalentTag
@@ -69,9 +68,6 @@ MEMBER_FIELDS = (
 )
 APPLICANT_FIELDS = ["club", "stage", *PartyApplicant.STAGE_DATES.values()]
 
-# Pinyin is slow (~0.1 ms a name) and the names repeat: each distinct name once per process.
-_pinyin = cache(pinyin_columns)
-
 
 @dataclass
 class Written:
@@ -114,17 +110,8 @@ def write(plan: MembersPlan) -> Written:
     ]
     written.add(*_upsert_applicants(applicants))
     if written.created or written.updated:
-        _analyze(Person, Member, MemberTag, MemberRole, PartyApplicant)
+        analyze(Person, Member, MemberTag, MemberRole, PartyApplicant)
     return written
-
-
-def _analyze(*tables: type[models.Model]) -> None:
-    """Refresh the planner's statistics after a bulk load. Until autovacuum gets to it, the
-    planner takes a table of 39,000 members for an empty one and picks nested loops that
-    make the change list sixty times slower. (Our own uncommitted rows are sampled too.)"""
-    names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in tables)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {names}")
 
 
 def _person_values(row: PersonRow, community_id: int) -> tuple[Any, ...]:
@@ -145,7 +132,7 @@ def _person_values(row: PersonRow, community_id: int) -> tuple[Any, ...]:
 
 
 def _with_pinyin(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (*values, *_pinyin(values[0]))
+    return (*values, *pinyin_columns(values[0]))
 
 
 def _member_values(row: MemberRow, club_id: int) -> tuple[Any, ...]:
@@ -190,7 +177,7 @@ def _upsert(
     """
     ids: dict[Any, int] = {}
     current: dict[Any, tuple[Any, ...]] = {}
-    for pk, value, *values in _select(model, key, fields, list(rows)):
+    for pk, value, *values in select_by_keys(model, key, fields, list(rows)):
         ids[value] = pk
         current[value] = tuple(values)
     changed = [k for k, values in rows.items() if k in current and current[k] != values]
@@ -198,63 +185,9 @@ def _upsert(
     extra = PINYIN_FIELDS if derive else ()
     for chunk in batched([*new, *changed], BATCH_SIZE):
         values = [(k, *(derive(rows[k]) if derive else rows[k])) for k in chunk]
-        ids.update(_insert_or_update(model, (key, *fields, *extra), values))
+        ids.update(insert_rows(model, (key, *fields, *extra), values, update_on_conflict=True))
     written.add(len(new), len(changed))
     return ids
-
-
-def _select(
-    model: type[models.Model], key: str, fields: Sequence[str], keys: list[Any]
-) -> list[tuple[Any, ...]]:
-    """(pk, key, *fields) of the rows with these keys, the keys sent as one array: a
-    `key__in` of 39,000 values takes Django longer to compile than PostgreSQL to run."""
-    meta = model._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in (str(meta.pk.column), key, *fields))
-    key_type = meta.get_field(key).db_type(connection)
-    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(key)} = ANY(%s::{key_type}[])"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [keys])
-        return cursor.fetchall()
-
-
-def _insert_or_update(
-    model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> list[tuple[Any, int]]:
-    """Write many rows in one statement: INSERT … SELECT FROM unnest(an array per column).
-
-    The first column is the unique key: a row whose key exists updates it. Columns not
-    given get their field's default (timestamps: now) on insert and are left alone on
-    update, except an auto_now timestamp. Through Django's cursor, so that the audit
-    context is attached; the audit triggers run per statement and see every row.
-    (bulk_create spends longer preparing 40,000 rows in Python than PostgreSQL spends
-    writing them.) Returns (key, primary key) pairs.
-    """
-    meta = model._meta
-    quote = connection.ops.quote_name
-    now = timezone.now()
-    others = [f for f in meta.concrete_fields if f.column not in columns and not f.primary_key]
-    names = [*columns, *(str(f.column) for f in others)]
-    fields = [meta.get_field(column) for column in columns] + others
-    arrays = [list(values) for values in zip(*rows, strict=True)]
-    arrays += [[now if _stamped(f) else f.get_default()] * len(rows) for f in others]
-    updated = [*columns[1:], *(str(f.column) for f in others if getattr(f, "auto_now", False))]
-    key, pk = quote(columns[0]), quote(str(meta.pk.column))
-    targets = ", ".join(quote(name) for name in names)
-    sources = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-    sets = ", ".join(f"{quote(name)} = EXCLUDED.{quote(name)}" for name in updated)
-    # Names come from the model's metadata; every value is a parameter.
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({targets}) SELECT * FROM unnest({sources}) "  # noqa: S608
-        f"ON CONFLICT ({key}) DO UPDATE SET {sets} RETURNING {key}, {pk}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
-        return [(value, row_id) for value, row_id in cursor.fetchall()]
-
-
-def _stamped(field: "models.Field[Any, Any]") -> bool:
-    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
 
 
 def _add_tags(rows: Sequence[MemberRow], member_ids: dict[str, int]) -> int:
