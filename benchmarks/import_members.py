@@ -13,16 +13,19 @@ line printed is one JSON object: rows, ours_s, default_s, ratio, rows_per_s, pea
 import argparse
 import io
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import peak_rss_mb, print_figures, query_counter, setup_django
+from benchmarks._common import peak_rss_mb, print_figures, query_counter, setup_django  # noqa: E402
 
 DEFAULT_DATABASE = "fuwushe_bench_import"
 ROSTER_TABLES = [
@@ -36,14 +39,14 @@ ROSTER_TABLES = [
 
 
 def roster_file(rows: int, seed: int = 2026) -> bytes:
-    """An xlsx roster as a club network would send it: a title line, then the table."""
+    """An xlsx roster across the network's clubs, the header on the first line (the
+    library's flow cannot skip the title lines our reader skips)."""
     import openpyxl
 
     from members.seeding import roster_clubs, roster_rows
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("党员花名册")
-    sheet.append(["胜利油田党员服务社党员花名册"])
     lines = roster_rows(roster_clubs(), rows, random.Random(seed))  # noqa: S311 - demo data
     first = next(lines)
     sheet.append(list(first))
@@ -53,6 +56,18 @@ def roster_file(rows: int, seed: int = 2026) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def roster_file_apart(rows: int, path: Path) -> bytes:
+    """Write the file in a child process (it inherits this one's Django settings), so that
+    making it leaves no mark on this process's peak memory, which measures the import."""
+    code = (
+        "import sys, django; django.setup(); from benchmarks.import_members import roster_file; "
+        "open(sys.argv[2], 'wb').write(roster_file(int(sys.argv[1])))"
+    )
+    command = [sys.executable, "-c", code, str(rows), str(path)]
+    subprocess.run(command, check=True, cwd=ROOT)
+    return path.read_bytes()
 
 
 def empty_roster() -> None:
@@ -100,11 +115,7 @@ def library_default(data: bytes) -> dict[str, Any]:
 
     def dataset() -> Any:
         # The admin reads the kept file again for the confirmation step.
-        dataset = XLSX().create_dataset(data)
-        del dataset[0]  # the title line: the library expects the header first
-        dataset.headers = list(dataset[0])
-        del dataset[0]
-        return dataset
+        return XLSX().create_dataset(data)
 
     with query_counter() as queries, timed(figures, "total_s"):
         with timed(figures, "preview_s"):
@@ -117,14 +128,16 @@ def library_default(data: bytes) -> dict[str, Any]:
     return figures
 
 
-def run(rows: int, *, say: Callable[[str], None] = print) -> dict[str, Any]:
+def run(
+    rows: int, *, say: Callable[[str], None] = print, make: Callable[[int], bytes] = roster_file
+) -> dict[str, Any]:
     """Measure both paths on `rows` generated rows; Django must be set up already."""
     from django.core.management import call_command
 
     call_command("seed_demo", "--org-only", verbosity=0)
     made: dict[str, float] = {}
     with timed(made, "s"):
-        data = roster_file(rows)
+        data = make(rows)
     say(f"生成花名册：{rows} 行，{len(data) / 1e6:.1f} MB，用时 {made['s']:.1f} 秒")
     empty_roster()
     baseline_rss = peak_rss_mb()
@@ -160,7 +173,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     args = parser.parse_args(argv)
     setup_django(args.database)
-    print_figures(run(args.rows))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "roster.xlsx"
+        print_figures(run(args.rows, make=lambda rows: roster_file_apart(rows, path)))
 
 
 if __name__ == "__main__":

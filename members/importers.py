@@ -10,9 +10,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.db.models import CharField
+from django.utils import timezone
 
+from fuwushe.bulk import analyze, insert_rows
 from fuwushe.imports import cells
-from fuwushe.imports.reading import Column, Rejected, Row, Sheet
+from fuwushe.imports.reading import Column, Rejected, Row, Table
 from fuwushe.imports.registry import ImportContext, Importer, Plan, RowError, register
 from fuwushe.org.models import Club, Community
 from members import identity
@@ -124,11 +127,28 @@ MEMBER_KEYS = (
 )
 DATE_KEYS = ("birth_date", "joined_party_on")
 BATCH = 5000
+# After writing this many rows, refresh the planner's statistics (see fuwushe.bulk.analyze).
+ANALYZE_FROM = 1000
+
+
+def _max_lengths() -> dict[str, int]:
+    lengths = {}
+    for model in (Person, Member):
+        for field in model._meta.concrete_fields:
+            if isinstance(field, CharField) and field.max_length:
+                lengths[field.name] = field.max_length
+    return lengths
+
+
+# What a cell may hold in each text column, from the models (a longer one is a row error,
+# not a failed write).
+MAX_LENGTHS = _max_lengths()
 
 
 class RowErrors(Exception):
-    def __init__(self, errors: list[RowError]) -> None:
+    def __init__(self, errors: list[RowError], id_number: str | None) -> None:
         self.errors = errors
+        self.id_number = id_number  # when it was readable: a later row may repeat it
 
 
 @register
@@ -136,54 +156,67 @@ class MemberImporter(Importer):
     kind = "members"
     columns = COLUMNS
 
-    def validate(self, sheet: Sheet, context: ImportContext) -> Plan:
-        if "club" not in sheet.columns and context.club is None:
+    def validate(self, table: Table, context: ImportContext) -> Plan:
+        if "club" not in table.columns and context.club is None:
             raise Rejected(
                 "no_club",
                 "文件没有“所属服务社”列，请指定要导入到哪个服务社"
                 "（命令行用 --club，网页导入时选择服务社）。",
             )
-        checker = _RowChecker(sheet, context)
-        plan = Plan(rows=len(sheet.rows))
-        parsed: list[tuple[Row, dict[str, Any]]] = []
+        checker = _RowChecker(table, context)
+        plan = Plan()
+        classifier = _Classifier(checker, context, plan)
+        # Rows are checked as they are read and classified a batch at a time, so that the
+        # file's rows are never all held at once: only the plan grows.
+        parsed: list[tuple[int, dict[str, Any]]] = []
         seen: dict[str, int] = {}
-        for row in sheet.rows:
+        for row in table.rows:
+            plan.rows += 1
             try:
                 values = checker.check(row)
             except RowErrors as failed:
                 plan.errors += failed.errors
                 plan.error_rows += 1
+                if failed.id_number:
+                    seen.setdefault(failed.id_number, row.number)
                 continue
             first = seen.setdefault(values["id_number"], row.number)
             if first != row.number:
                 plan.errors.append(checker.duplicate(row, values["id_number"], first))
                 plan.error_rows += 1
                 continue
-            parsed.append((row, values))
-        _Classifier(checker, context, plan).classify(parsed)
+            parsed.append((row.number, values))
+            if len(parsed) == BATCH:
+                classifier.classify(parsed)
+                parsed = []
+        classifier.classify(parsed)
+        classifier.finish()
         plan.errors.sort(key=lambda e: e.row)
         return plan
 
     def apply(self, plan: Plan, context: ImportContext, *, valid_only: bool) -> None:
         operations = plan.operations
         try:
-            _create_people(operations.get("create", []))
+            _create_people(operations.get("create_columns", []), operations.get("create", []))
+            _attach_people(operations.get("attach", []))
         except IntegrityError as exc:
             raise ValidationError(
                 "校验之后，有人已经登记了文件中的部分人员。请重新上传文件校验后再导入。"
             ) from exc
-        _attach_people(operations.get("attach", []))
         _update_members(operations.get("update", []))
+        if plan.created + plan.updated >= ANALYZE_FROM:
+            analyze(Person, Member)
 
 
 class _RowChecker:
     """Turns one row's cells into clean values, or RowErrors naming each bad cell."""
 
-    def __init__(self, sheet: Sheet, context: ImportContext) -> None:
-        self.sheet = sheet
+    def __init__(self, table: Table, context: ImportContext) -> None:
+        self.table = table
         self.context = context
-        self.present = set(sheet.columns)
+        self.present = set(table.columns)
         self.clubs = _club_lookup()
+        self.clubs_by_pk = {club.pk: club for club in self.clubs.values()}
         self.communities = _community_lookup()
         self.parsers: dict[str, Callable[[object], Any]] = {
             "gender": cells.chooser(dict(Gender.choices), GENDER_ALIASES),
@@ -199,7 +232,7 @@ class _RowChecker:
         }
 
     def label(self, key: str) -> str:
-        return self.sheet.labels.get(key) or next(c.label for c in COLUMNS if c.key == key)
+        return self.table.labels.get(key) or next(c.label for c in COLUMNS if c.key == key)
 
     def error(self, row: Row, key: str, code: str, message: str) -> RowError:
         return RowError(
@@ -219,13 +252,15 @@ class _RowChecker:
         errors: list[RowError] = []
         values: dict[str, Any] = {}
 
-        def attempt(key: str, parse: Callable[[object], Any]) -> None:
+        def attempt(key: str, parse: Callable[[object], Any], column: str = "") -> None:
+            """Parse the cell of `column` (default: the key's own) into values[key]."""
+            column = column or key
             try:
-                values[key] = parse(row.values.get(key))
+                values[key] = parse(row.values.get(column))
             except cells.CellError as exc:
-                errors.append(self.error(row, key, exc.code, exc.message))
+                errors.append(self.error(row, column, exc.code, exc.message))
             except ValidationError as exc:
-                errors.append(self.error(row, key, exc.code or "invalid", _message(exc)))
+                errors.append(self.error(row, column, exc.code or "invalid", _message(exc)))
 
         attempt("club", self.club)
         attempt("name", self.name)
@@ -234,16 +269,26 @@ class _RowChecker:
             if key in self.present:
                 attempt(key, lambda v: identity.normalise_phone(cells.phone_text(v)))
         if "community" in self.present:
-            attempt("community_id", lambda _v: self.community(row, values.get("club")))
+            attempt("community_id", lambda _v: self.community(row, values.get("club")), "community")
         for key, parse in self.parsers.items():
             if key in self.present:
                 attempt(key, parse)
+        errors += self.too_long(row, values)
         if not errors:
             self.agree(row, values, errors)
         if errors:
-            raise RowErrors(errors)
+            raise RowErrors(errors, values.get("id_number"))
         # Blank cells keep what is on record; False in a flag column is kept (it means "no").
         return {key: value for key, value in values.items() if value not in ("", None)}
+
+    def too_long(self, row: Row, values: Mapping[str, Any]) -> list[RowError]:
+        return [
+            self.error(
+                row, key, "too_long", f"内容过长：最多 {limit} 个字，这里有 {len(value)} 个。"
+            )
+            for key, value in values.items()
+            if isinstance(value, str) and len(value) > (limit := MAX_LENGTHS.get(key, len(value)))
+        ]
 
     def club(self, value: object) -> Club:
         written = cells.text(value)
@@ -256,7 +301,7 @@ class _RowChecker:
             raise cells.CellError("bad_choice", f"没有名为“{written}”的党员服务社。")
         if not self.context.scope.covers_owner(club=club):
             raise cells.CellError(
-                "out_of_scope", f"您无权向“{club.name}”导入数据，只能导入本服务社的人员。"
+                "out_of_scope", f"您无权向“{club.name}”导入数据，它不在您负责的范围内。"
             )
         return club
 
@@ -284,8 +329,17 @@ class _RowChecker:
         return community_id
 
     def agree(self, row: Row, values: dict[str, Any], errors: list[RowError]) -> None:
-        """Birth date and gender written beside the ID number must be the ones it encodes."""
+        """Birth date and gender written beside the ID number must be the ones it encodes.
+
+        A 出生年月 of year and month only is checked to the month; the day comes from
+        the ID number.
+        """
         number = values["id_number"]
+        written = values.get("birth_date")
+        if written is not None and cells.month_only(row.values.get("birth_date")):
+            encoded = identity.id_birth_date(number)
+            if (written.year, written.month) == (encoded.year, encoded.month):
+                values["birth_date"] = encoded
         try:
             identity.check_id_agrees(
                 number, birth_date=values.get("birth_date"), gender=values.get("gender")
@@ -324,33 +378,31 @@ class _Classifier:
         self.checker = checker
         self.context = context
         self.plan = plan
-        self.operations: dict[str, list[dict[str, Any]]] = {
-            "create": [],
-            "attach": [],
-            "update": [],
-        }
+        # New people are the bulk of a first import: kept as lists in CREATE_COLUMNS order
+        # (None: not given), not as a dict each.
+        self.operations: dict[str, list[Any]] = {"create": [], "attach": [], "update": []}
         self.clubs: set[int] = set()
 
-    def classify(self, parsed: list[tuple[Row, dict[str, Any]]]) -> None:
-        for start in range(0, len(parsed), BATCH):
-            batch = parsed[start : start + BATCH]
-            known = _known_people([values["id_number"] for _row, values in batch])
-            for row, values in batch:
-                self.one(row, values, known.get(values["id_number"]))
-        self.plan.operations = self.operations
+    def classify(self, parsed: list[tuple[int, dict[str, Any]]]) -> None:
+        known = _known_people([values["id_number"] for _number, values in parsed])
+        for number, values in parsed:
+            self.one(number, values, known.get(values["id_number"]))
+
+    def finish(self) -> None:
+        self.plan.operations = {"create_columns": list(CREATE_COLUMNS), **self.operations}
         self.plan.club_id = next(iter(self.clubs)) if len(self.clubs) == 1 else None
 
-    def one(self, row: Row, values: dict[str, Any], known: dict[str, Any] | None) -> None:
+    def one(self, number: int, values: dict[str, Any], known: dict[str, Any] | None) -> None:
         club: Club = values.pop("club")
         values["club_id"] = club.pk
         if known is None:
-            self.operations["create"].append(_jsonable(values))
+            self.operations["create"].append([_json_value(values.get(k)) for k in CREATE_COLUMNS])
             self.plan.created += 1
             self.clubs.add(club.pk)
             return
         holder = known["member_club_id"] or known["applicant_club_id"]
         if holder and (holder != club.pk or not self.context.scope.covers_owner(club=club)):
-            self.refuse(row, values, holder)
+            self.refuse(number, values, holder)
             return
         person_changes = _changes(values, known["person"], PERSON_KEYS)
         if known["member_id"] is None:
@@ -376,15 +428,18 @@ class _Classifier:
                 self.plan.updated += 1
         self.clubs.add(club.pk)
 
-    def refuse(self, row: Row, values: dict[str, Any], holder_id: int) -> None:
-        holder = Club.objects.only("name").get(pk=holder_id)
+    def refuse(self, number: int, values: dict[str, Any], holder_id: int) -> None:
+        holder = self.checker.clubs_by_pk[holder_id]
         self.plan.errors.append(
-            self.checker.error(
-                row,
-                "id_number",
-                "registered_elsewhere",
-                f"身份证号 {values['id_number']} 的人员已在“{holder.name}”登记，不能重复登记。"
-                "如需转入，请由该服务社发起党员转接。",
+            RowError(
+                row=number,
+                column=self.checker.label("id_number"),
+                value=values["id_number"],
+                code="registered_elsewhere",
+                message=(
+                    f"身份证号 {values['id_number']} 的人员已在“{holder.name}”登记，不能重复登记。"
+                    "如需转入，请由该服务社发起党员转接。"
+                ),
             )
         )
         self.plan.error_rows += 1
@@ -418,15 +473,16 @@ def _changes(values: Mapping[str, Any], current: Mapping[str, Any], keys: Iterab
     return {key: values[key] for key in keys if key in values and values[key] != current.get(key)}
 
 
-def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
-    def convert(value: Any) -> Any:
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        return value
+def _json_value(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _json_value(item) for key, item in value.items()}
+    return value
 
-    return {key: convert(value) for key, value in values.items()}
+
+def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _json_value(value) for key, value in values.items()}
 
 
 def _dates(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -436,38 +492,53 @@ def _dates(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _new_person(values: Mapping[str, Any]) -> Person:
+# What the plan keeps of a new person's row, in this order.
+CREATE_COLUMNS = ("id_number", "club_id", *PERSON_KEYS, *MEMBER_KEYS)
+# Columns written for a new person and a new member, the unique key first.
+PERSON_COLUMNS = ("id_number", "name_pinyin", "name_initials", *PERSON_KEYS)
+MEMBER_COLUMNS = ("person_id", "club_id", *MEMBER_KEYS)
+
+
+def _defaults(model: type[Any], keys: Iterable[str]) -> dict[str, Any]:
+    return {key: model._meta.get_field(key.removesuffix("_id")).get_default() for key in keys}
+
+
+def _person_row(values: Mapping[str, Any], defaults: Mapping[str, Any]) -> tuple[Any, ...]:
     number = values["id_number"]
-    fields = {"birth_date": identity.id_birth_date(number), "gender": identity.id_gender(number)}
-    fields.update({key: values[key] for key in PERSON_KEYS if key in values})
-    person = Person(id_number=number, **fields)
-    person.name_pinyin, person.name_initials = identity.pinyin_columns(person.name)
-    return person
+    derived = {"birth_date": identity.id_birth_date(number), "gender": identity.id_gender(number)}
+    row = {**defaults, **derived, **values}
+    return (number, *identity.pinyin_columns(row["name"]), *(row[key] for key in PERSON_KEYS))
 
 
-def _new_member(person_id: int, values: Mapping[str, Any]) -> Member:
-    return Member(
-        person_id=person_id,
-        club_id=values["club_id"],
-        **{key: values[key] for key in MEMBER_KEYS if key in values},
-    )
+def _member_row(
+    person_id: int, values: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> tuple[Any, ...]:
+    row = {**defaults, **values}
+    return (person_id, row["club_id"], *(row[key] for key in MEMBER_KEYS))
 
 
-def _create_people(rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), BATCH):
-        batch = [_dates(values) for values in rows[start : start + BATCH]]
-        people = Person.objects.bulk_create([_new_person(values) for values in batch])
-        Member.objects.bulk_create(
-            [_new_member(p.pk, values) for p, values in zip(people, batch, strict=True)]
-        )
+def _create_people(columns: Sequence[str], lists: list[list[Any]]) -> None:
+    """New people and their memberships, a batch per statement (dates stay ISO strings:
+    PostgreSQL casts them)."""
+    person_defaults = _defaults(Person, PERSON_KEYS)
+    member_defaults = _defaults(Member, MEMBER_KEYS)
+    for start in range(0, len(lists), BATCH):
+        batch = [
+            {key: value for key, value in zip(columns, values, strict=True) if value is not None}
+            for values in lists[start : start + BATCH]
+        ]
+        people = [_person_row(values, person_defaults) for values in batch]
+        ids = dict(insert_rows(Person, PERSON_COLUMNS, people))
+        members = [_member_row(ids[v["id_number"]], v, member_defaults) for v in batch]
+        insert_rows(Member, MEMBER_COLUMNS, members)
 
 
 def _attach_people(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     _update_people({row["person_id"]: _dates(row["person_changes"]) for row in rows})
-    members = [_new_member(row["person_id"], _dates(row)) for row in rows]
-    Member.objects.bulk_create(members)
+    defaults = _defaults(Member, MEMBER_KEYS)
+    insert_rows(Member, MEMBER_COLUMNS, [_member_row(r["person_id"], r, defaults) for r in rows])
 
 
 def _update_members(rows: list[dict[str, Any]]) -> None:
@@ -488,7 +559,9 @@ def _update_people(changes: dict[int, dict[str, Any]]) -> None:
     changes = {pk: fields for pk, fields in changes.items() if fields}
     if not changes:
         return
+    now = timezone.now()  # bulk_update leaves auto_now alone
     for fields in changes.values():
+        fields["updated_at"] = now
         if "name" in fields:
             fields["name_pinyin"], fields["name_initials"] = identity.pinyin_columns(fields["name"])
     _bulk_update(Person, changes)

@@ -89,15 +89,28 @@ class LabelChoiceWidget(widgets.Widget):
         return str(self.labels.get(value, value or ""))
 
 
+class YesNoWidget(widgets.BooleanWidget):
+    """A care flag as ledgers mark it: 是 (or √) for yes, blank for no."""
+
+    TRUE_VALUES = ["是", "√", "✓", "1", 1, True, "true", "TRUE", "True"]
+    FALSE_VALUES = ["否", "", None, "0", 0, False, "false", "FALSE", "False"]
+    NULL_VALUES: list[Any] = []
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return "是" if value else ""
+
+
 def _field(name: str) -> fields.Field:
     attribute = f"person__{name}" if name in PERSON_FIELDS else name
-    widget: widgets.Widget | None = None
+    widget: widgets.Widget
     if name in CHOICES:
         widget = LabelChoiceWidget(CHOICES[name])
     elif name in ("birth_date", "joined_party_on"):
         widget = widgets.DateWidget()
     elif name in CARE_FLAGS:
-        widget = widgets.BooleanWidget()
+        widget = YesNoWidget()
+    else:
+        widget = widgets.CharWidget(allow_blank=True)  # a blank cell is "", not NULL
     return fields.Field(attribute=attribute, column_name=HEADINGS[name], widget=widget)
 
 

@@ -127,6 +127,22 @@ def date_value(value: object) -> datetime.date | None:
     return _date_from_text(written) if written else None
 
 
+def month_only(value: object) -> bool:
+    """Whether a date cell gave only a year and a month (出生年月: 1952.07, 1952年7月, 195207)."""
+    if isinstance(value, bool | datetime.date):
+        return False
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not value.is_integer():
+            return int(value) in YEARS
+        return int(value) in YEAR_MONTHS
+    compact = SPACE_RUNS.sub("", TIME_OF_DAY.sub("", text(value))).replace("。", ".")
+    for pattern in TEXT_DATES:
+        match = pattern.fullmatch(compact)
+        if match:
+            return not match["day"]
+    return False
+
+
 def choice(
     value: object, choices: Mapping[str, str], aliases: Mapping[str, str] = NO_ALIASES
 ) -> str:

@@ -16,7 +16,7 @@ from fuwushe.audit.tracking import acting_as
 from fuwushe.files.models import PrivateFile
 from fuwushe.files.services import private_file_create
 from fuwushe.imports.models import ImportRun
-from fuwushe.imports.reading import Rejected, read_table
+from fuwushe.imports.reading import Rejected, open_table
 from fuwushe.imports.registry import ImportContext, Plan, get_importer
 from fuwushe.org.models import Club
 from fuwushe.org.scoping import CENTER_SCOPE, scope_for
@@ -51,15 +51,17 @@ def import_validate(
     context = import_context(actor=actor, club=club)
     run = ImportRun(kind=kind, file_name=file_name[:255], user=actor, operator=operator[:100])
     try:
-        sheet = read_table(data, importer.columns)
+        table = open_table(data, importer.columns)
+        plan = importer.validate(table, context)
     except Rejected as rejected:
         run.status = ImportRun.Status.REJECTED
         run.rejected_code = rejected.code
         run.message = rejected.message
-        run.club = club
+        # A club user's refused file is still theirs to see.
+        run.club_id = club.pk if club else context.scope.club_id
+        run.department_id = None if run.club_id else context.scope.department_id
         run.save()
         return run, None
-    plan = importer.validate(sheet, context)
     _own(run, plan, context)
     run.status = ImportRun.Status.VALIDATED
     _count(run, plan)
@@ -70,9 +72,12 @@ def import_validate(
 
 
 def _own(run: ImportRun, plan: Plan, context: ImportContext) -> None:
-    """The run belongs to its rows' club, else the importer's department, else the center."""
-    if plan.club_id is not None:
-        run.club_id = plan.club_id
+    """The run belongs to its rows' club (a club user's own club when no row was valid),
+    else the importer's department, else the center."""
+    chosen = context.club.pk if context.club is not None else None
+    club_id = plan.club_id or context.scope.club_id or chosen
+    if club_id is not None:
+        run.club_id = club_id
     elif context.scope.department_id is not None:
         run.department_id = context.scope.department_id
 

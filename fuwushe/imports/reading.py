@@ -77,11 +77,20 @@ class Row:
 
 
 @dataclass
-class Sheet:
+class Table:
+    """A recognised table: its header, and its data rows read as they are consumed."""
+
     name: str
     header_row: int
     columns: dict[str, int]
     labels: dict[str, str]
+    rows: Iterable[Row]
+
+
+@dataclass
+class Sheet(Table):
+    """A table with all its rows read."""
+
     rows: list[Row]
 
 
@@ -98,8 +107,15 @@ class _Header:
 
 
 def read_table(data: bytes, columns: Sequence[Column], *, max_bytes: int | None = None) -> Sheet:
-    """Find the first sheet with a recognised header and return its data rows."""
-    limit = max_bytes if max_bytes is not None else _default_max_bytes()
+    """Find the first sheet with a recognised header and return all its data rows."""
+    table = open_table(data, columns, max_bytes=max_bytes)
+    return Sheet(table.name, table.header_row, table.columns, table.labels, list(table.rows))
+
+
+def open_table(data: bytes, columns: Sequence[Column], *, max_bytes: int | None = None) -> Table:
+    """Find the first sheet with a recognised header; its rows are read as they are used,
+    so that an import holds one row of the file at a time, not all of them."""
+    limit = max_bytes if max_bytes is not None else max_import_bytes()
     if len(data) > limit:
         raise Rejected("too_large", f"文件超过 {size_label(limit)} 的上限，请分成几个文件导入。")
     if not data:
@@ -117,7 +133,7 @@ def read_table(data: bytes, columns: Sequence[Column], *, max_bytes: int | None 
     raise Rejected("no_header", _no_header_message(columns))
 
 
-def _default_max_bytes() -> int:
+def max_import_bytes() -> int:
     limit: int = getattr(settings, "FUWUSHE_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
     return limit
 
@@ -256,22 +272,23 @@ def _no_header_message(columns: Sequence[Column]) -> str:
 # --- Rows -------------------------------------------------------------------------
 
 
-def _sheet(table: _Table, head: list[Cells], header: _Header) -> Sheet:
+def _sheet(table: _Table, head: list[Cells], header: _Header) -> Table:
     after_header = header.index + 1
     numbered = chain(
         enumerate(head[after_header:], start=after_header + 1),
         enumerate(table.rows, start=len(head) + 1),
     )
     header_cells = head[header.index]
-    rows = list(_rows(numbered, header_cells, header.columns))
-    if not rows:
+    rows = _rows(numbered, header_cells, header.columns)
+    first = next(rows, None)
+    if first is None:
         raise Rejected("empty", ONLY_HEADER)
-    return Sheet(
+    return Table(
         name=table.name,
         header_row=after_header,
         columns=header.columns,
         labels={key: _label(header_cells[i]) for key, i in header.columns.items()},
-        rows=rows,
+        rows=chain([first], rows),
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from fuwushe.imports.reading import Column, Sheet
+from fuwushe.imports.reading import Column, Table
 from fuwushe.org.models import Club
 from fuwushe.org.scoping import Scope
 
@@ -92,8 +92,8 @@ class Importer(ABC):
     columns: ClassVar[Sequence[Column]]
 
     @abstractmethod
-    def validate(self, sheet: Sheet, context: ImportContext) -> Plan:
-        """Check every row and decide what to write; write nothing."""
+    def validate(self, table: Table, context: ImportContext) -> Plan:
+        """Check every row (read as they come) and decide what to write; write nothing."""
 
     @abstractmethod
     def apply(self, plan: Plan, context: ImportContext, *, valid_only: bool) -> None:

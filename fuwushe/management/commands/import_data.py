@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fuwushe.imports.models import ImportRun
 from fuwushe.imports.pipeline import import_apply, import_validate
+from fuwushe.imports.reading import max_import_bytes
 from fuwushe.imports.registry import KINDS, Plan, UnknownKind
 from fuwushe.org.models import Club, User
 
@@ -33,7 +34,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         try:
-            data = path.read_bytes()
+            with path.open("rb") as file:
+                # One byte past the limit is enough for the reader to refuse it as too large.
+                data = file.read(max_import_bytes() + 1)
         except OSError as exc:
             raise CommandError(f"无法读取文件“{path}”：{exc.strerror}") from exc
         actor = _user(options["user"])
