@@ -81,8 +81,8 @@ def validate_id_number(value: str) -> str:
             params={"value": value},
         )
     try:
-        birth = ric.get_birth_date(number)
-    except ric.ValidationError:
+        birth = id_birth_date(number)
+    except ValueError:
         birth = None
     if birth is None or birth > date.today() or birth.year < 1900:
         raise ValidationError(
@@ -127,7 +127,10 @@ def convert_old_id_number(value: str) -> str:
 
 
 def id_birth_date(number: str) -> date:
-    return ric.get_birth_date(number)
+    """Characters 7–14 (YYYYMMDD); ValueError when they are no real date. (Sliced here:
+    stdnum's get_birth_date re-cleans the number first, which costs more than the rest
+    of the check on a 40,000-row import.)"""
+    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
 def id_gender(number: str) -> str:

@@ -13,7 +13,7 @@ from django.db import IntegrityError
 from django.db.models import CharField
 from django.utils import timezone
 
-from fuwushe.bulk import analyze, insert_rows
+from fuwushe.bulk import analyze, insert_rows, select_by_keys
 from fuwushe.imports import cells
 from fuwushe.imports.reading import Column, Rejected, Row, Table
 from fuwushe.imports.registry import ImportContext, Importer, Plan, RowError, register
@@ -447,10 +447,14 @@ class _Classifier:
 
 def _known_people(numbers: Sequence[str]) -> dict[str, dict[str, Any]]:
     """People already registered, by ID number, with their member record and holding club."""
-    person_fields = ["id", "id_number", *PERSON_KEYS]
-    people = {
-        p["id_number"]: {"person": p, "member_id": None, "member_club_id": None}
-        for p in Person.objects.filter(id_number__in=numbers).values(*person_fields)
+    found = select_by_keys(Person, "id_number", PERSON_KEYS, list(numbers))
+    people: dict[str, dict[str, Any]] = {
+        row[1]: {
+            "person": dict(zip(("id", "id_number", *PERSON_KEYS), row, strict=True)),
+            "member_id": None,
+            "member_club_id": None,
+        }
+        for row in found
     }
     if not people:
         return {}

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Reverse
@@ -52,7 +52,8 @@ def person_search_q(term: str, *, prefix: str, full_numbers: bool = False) -> Q:
     """Name, pinyin (full or initials), ID number or phone tail, building — all indexed.
 
     Digits search the end of ID numbers and phones; Latin letters the pinyin from its
-    start; anything else the name, the building and the community. Unless `full_numbers`
+    start; anything else the name (from its start or its end), the building and the
+    community. Unless `full_numbers`
     (the user may see numbers in full), only the last SHORT_NUMBER digits typed are
     matched: otherwise longer and longer endings would spell out a masked number.
     """
@@ -79,8 +80,10 @@ def person_search_q(term: str, *, prefix: str, full_numbers: bool = False) -> Q:
     # Communities are looked up first (a small query): OR-ing a joined table's column
     # into the condition would keep the planner from using the person indexes.
     communities = list(Community.objects.filter(name__startswith=term).values_list("pk", flat=True))
+    # A name is matched from its start (surname, full name) or its end (given name).
     return (
-        Q(**{f"{prefix}name__contains": term})
+        Q(**{f"{prefix}name__startswith": term})
+        | Q(StartsWith(Reverse(f"{prefix}name"), Value(term[::-1])))
         | Q(**{f"{prefix}building__startswith": term})
         | Q(**{f"{prefix}community_id__in": communities})
     )
@@ -141,9 +144,13 @@ class Person(models.Model):
             ),
         ]
         indexes = [
-            # A trigram index serves "contains" on the name; reversed-value B-tree indexes
-            # serve "ends with" on the numbers (cheaper to write than trigrams on digits).
-            GinIndex(OpClass("name", name="gin_trgm_ops"), name="person_name_trgm"),
+            # "Starts with" and (on the reversed value) "ends with" searches, each served by
+            # a B-tree index: far cheaper to write on a 40,000-row import than a trigram
+            # index, which took 1.4 s of it.
+            models.Index(OpClass("name", name="varchar_pattern_ops"), name="person_name_prefix"),
+            models.Index(
+                OpClass(Reverse("name"), name="text_pattern_ops"), name="person_name_tail"
+            ),
             models.Index(
                 OpClass(Reverse("id_number"), name="text_pattern_ops"), name="person_id_number_tail"
             ),

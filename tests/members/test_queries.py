@@ -426,7 +426,12 @@ def test_the_member_search_is_served_by_the_same_indexes(
 
 
 @pytest.mark.parametrize(
-    ("term", "index"), [("允功", "person_name_trgm"), ("东区", "person_building_prefix")]
+    ("term", "index"),
+    [
+        ("王允", "person_name_prefix"),
+        ("允功", "person_name_tail"),
+        ("东区", "person_building_prefix"),
+    ],
 )
 def test_the_name_and_building_searches_are_served_by_indexes(
     wang: Member, world: World, term: str, index: str
