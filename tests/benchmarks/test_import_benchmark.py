@@ -1,0 +1,30 @@
+import json
+from io import StringIO
+
+import pytest
+
+from benchmarks import import_members as benchmark
+from benchmarks._common import print_figures
+from members.models import Member
+
+pytestmark = pytest.mark.django_db
+
+KEYS = {"rows", "ours_s", "default_s", "ratio", "rows_per_s", "peak_mb"}
+
+
+def test_it_imports_the_same_roster_both_ways_and_ends_with_a_json_line():
+    said: list[str] = []
+    out = StringIO()
+
+    figures = benchmark.run(30, say=said.append)
+    print_figures(figures, out)
+
+    last = json.loads(out.getvalue().splitlines()[-1])
+    assert set(last) >= KEYS
+    assert last["rows"] == 30
+    assert last["ours_s"] > 0 and last["default_s"] > 0 and last["rows_per_s"] > 0
+    assert last["ratio"] == pytest.approx(last["default_s"] / last["ours_s"], rel=0.1)
+    # Both paths really imported the 30 people: the library's run was the last.
+    assert Member.objects.count() == 30
+    assert any("新增 30，错误 0 行" in line for line in said)
+    assert sum("新增 30" in line for line in said) == 2
