@@ -8,6 +8,28 @@ from django.utils.html import format_html, format_html_join
 from fuwushe.imports.models import ImportRun
 from fuwushe.imports.registry import KINDS
 from fuwushe.org.admin_base import ScopedAdmin
+from members.privacy import mask_id_number, mask_phone, may_view_sensitive
+
+# Errors about these values quote an ID number or a phone (code → mask).
+MASKED_CODES = {
+    "bad_id_checksum": mask_id_number,
+    "bad_id_format": mask_id_number,
+    "id_birth_mismatch": mask_id_number,
+    "id_gender_mismatch": mask_id_number,
+    "duplicate_id": mask_id_number,
+    "registered_elsewhere": mask_id_number,
+    "bad_phone": mask_phone,
+}
+
+
+def masked_error(error: dict[str, Any]) -> dict[str, Any]:
+    """An error as someone who may not see ID numbers and phones in full sees it."""
+    mask = MASKED_CODES.get(error["code"])
+    value = str(error["value"])
+    if mask is None or not value:
+        return error
+    hidden = mask(value)
+    return {**error, "value": hidden, "message": error["message"].replace(value, hidden)}
 
 
 @admin.register(ImportRun)
@@ -73,14 +95,22 @@ class ImportRunAdmin(ScopedAdmin):
             '<a href="{}">下载 {}</a>', reverse("files:download", args=[run.file_id]), run.file_name
         )
 
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        run = super().get_object(request, object_id, from_field)
+        if run is not None:
+            run.viewer = request.user  # the error table masks numbers for this user
+        return run
+
     @admin.display(description="错误明细（最多显示 200 条）")
     def error_table(self, run: ImportRun) -> str:
         if not run.errors:
             return "—"
+        full = may_view_sensitive(getattr(run, "viewer", None))
+        shown = (e if full else masked_error(e) for e in run.errors[:200])
         rows = format_html_join(
             "",
             "<tr><td>第 {} 行</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((e["row"], e["column"], e["value"], e["message"]) for e in run.errors[:200]),
+            ((e["row"], e["column"], e["value"], e["message"]) for e in shown),
         )
         return format_html(
             '<table class="w-full"><thead><tr><th>行</th><th>列</th><th>内容</th><th>问题</th>'

@@ -24,6 +24,7 @@ from unfold.admin import TabularInline
 from unfold.decorators import action, display
 
 from fuwushe.audit.access import record_sensitive_access
+from fuwushe.imports.admin_views import PipelineImportMixin
 from fuwushe.org.admin_base import HISTORY_LIMIT
 from fuwushe.org.models import Club
 from members import services
@@ -58,6 +59,7 @@ from members.models import (
     years_before,
 )
 from members.privacy import SENSITIVE_FIELDS, mask_id_number, mask_phone, may_view_sensitive
+from members.resources import MemberResource
 
 
 class MemberRoleInline(TabularInline):
@@ -143,7 +145,9 @@ VIEW_ONLY_FIELDSETS = [
 
 
 @admin.register(Member)
-class MemberAdmin(PersonSearch, RosterAdmin):
+class MemberAdmin(PersonSearch, PipelineImportMixin, RosterAdmin):
+    import_kind = "members"
+    resource_classes = [MemberResource]
     form = MemberForm
     inlines = [MemberRoleInline]
     list_display = [

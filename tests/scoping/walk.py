@@ -82,6 +82,32 @@ class Walker:
                 self.walk_unscoped_admin(model)
         self.walk_autocomplete()
         self.walk_search()
+        self.walk_imports()
+
+    def walk_imports(self) -> None:
+        """Admin imports: the upload page shows nobody else's records (its club choices
+        are scoped), and confirming another scope's import run is refused."""
+        from fuwushe.imports.admin_views import PipelineImportMixin
+        from fuwushe.imports.models import ImportRun
+
+        for model, model_admin in self.site._registry.items():
+            if not isinstance(model_admin, PipelineImportMixin):
+                continue
+            upload = reverse(self.name(model, "import"))
+            confirm = reverse(self.name(model, "process_import"))
+            for person in self.world.people:
+                status, body = self.get(person, upload)
+                self.leaks(person, upload, body)
+                if person == "anonymous" and status != 302:
+                    self.violations.append(f"anonymous GET {upload}: {status}")
+                for record in self.records_of(ImportRun):
+                    if person != "anonymous" and self.world.sees(person, record.owner):
+                        continue  # an insider's POST would act on the run
+                    response = self.clients[person].post(confirm, {"run": record.obj.pk})
+                    if response.status_code not in DENIED:
+                        self.violations.append(
+                            f"{person} POST {confirm}: {response.status_code} for {record.obj!r}"
+                        )
 
     def walk_search(self) -> None:
         """The theme's site-wide search goes through each admin's queryset."""
@@ -253,9 +279,13 @@ def all_url_names(resolver: URLResolver | None = None, prefix: str = "") -> set[
 
 def admin_url_names(site: AdminSite) -> set[str]:
     """The admin URL names the walk visits for each registered model."""
+    from fuwushe.imports.admin_views import PipelineImportMixin
+
     names = {f"{site.name}:autocomplete", f"{site.name}:search"}
-    for model in site._registry:
+    for model, model_admin in site._registry.items():
         views = ["changelist", "add", *Walker.object_views(model)]
+        if isinstance(model_admin, PipelineImportMixin):
+            views += ["import", "process_import"]
         names |= {Walker.url_name(site, model, view) for view in views}
     return names
 
