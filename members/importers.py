@@ -21,6 +21,7 @@ from fuwushe.org.models import Club, Community
 from members import identity
 from members.models import (
     CARE_FLAGS,
+    PERSON_DETAIL_COLUMNS,
     Category,
     Education,
     Gender,
@@ -100,20 +101,7 @@ RELATIONSHIP_ALIASES = {
 
 PERSON_TEXT = ("ethnicity", "emergency_contact", "building", "unit", "room")
 MEMBER_TEXT = ("former_unit", "relationship_organisation", "health_note", "notes")
-PERSON_KEYS = (
-    "name",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "phone",
-    "phone_alt",
-    "emergency_contact",
-    "emergency_phone",
-    "community_id",
-    "building",
-    "unit",
-    "room",
-)
+PERSON_KEYS = PERSON_DETAIL_COLUMNS
 MEMBER_KEYS = (
     "category",
     "joined_party_on",

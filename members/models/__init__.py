@@ -2,6 +2,7 @@
 
 from members.models.applicants import ApplicantQuerySet, PartyApplicant
 from members.models.people import (
+    PERSON_DETAIL_COLUMNS,
     SHORT_NUMBER,
     Gender,
     Person,
@@ -27,6 +28,7 @@ from members.models.transfers import MemberTransfer, TransferQuerySet
 
 __all__ = [
     "CARE_FLAGS",
+    "PERSON_DETAIL_COLUMNS",
     "SHORT_NUMBER",
     "ApplicantQuerySet",
     "Category",

@@ -89,6 +89,24 @@ def person_search_q(term: str, *, prefix: str, full_numbers: bool = False) -> Q:
     )
 
 
+# A person's details as stored columns, beside the ID number and the pinyin columns
+# (which follow from the name): what bulk paths compare and write.
+PERSON_DETAIL_COLUMNS = (
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "phone",
+    "phone_alt",
+    "emergency_contact",
+    "emergency_phone",
+    "community_id",
+    "building",
+    "unit",
+    "room",
+)
+
+
 @track(exclude=["name_pinyin", "name_initials", "updated_at"])
 class Person(models.Model):
     """One resident, once in the whole system, keyed on the resident ID number.

@@ -15,7 +15,15 @@ from django.db import models
 from fuwushe.bulk import analyze, insert_rows, select_by_keys
 from fuwushe.org.models import Club, Community
 from members.identity import pinyin_columns
-from members.models import Member, MemberRole, MemberTag, PartyApplicant, Person, TalentTag
+from members.models import (
+    PERSON_DETAIL_COLUMNS,
+    Member,
+    MemberRole,
+    MemberTag,
+    PartyApplicant,
+    Person,
+    TalentTag,
+)
 from members.seeding.rows import ApplicantRow, MemberRow, MembersPlan, PersonRow, RoleRow
 
 BATCH_SIZE = 5000
@@ -30,21 +38,7 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-# Compared and written as planned; the pinyin columns follow from the name.
-PERSON_FIELDS = (
-    "name",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "phone",
-    "phone_alt",
-    "emergency_contact",
-    "emergency_phone",
-    "community_id",
-    "building",
-    "unit",
-    "room",
-)
+PERSON_FIELDS = PERSON_DETAIL_COLUMNS
 PINYIN_FIELDS = ("name_pinyin", "name_initials")
 # Notes are left alone: they are for people to write.
 MEMBER_FIELDS = (
