@@ -3,11 +3,12 @@
 from datetime import date
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from fuwushe.org.models import Club
+from fuwushe.org.models import Club, User
 from members import services
 from members.models import Member, MemberRole, TalentTag
 from tests.members.test_admin import CHANGELIST, community, id_number, person
@@ -106,3 +107,20 @@ def test_filters_and_search_add_no_queries_per_row(world: World):
 
     for query in ("?care=any", "?age=advanced", "?role=six", "?status=all", "?q=cs"):
         assert len(changelist_queries(alice, query)) == CLUB_QUERIES, query
+
+
+def test_at_the_networks_real_size_the_lists_run_the_same_queries():
+    """东利 (600 members) for its director and all 39,000 for the center, as seeded."""
+    call_command("seed_demo", "--scale", "full", verbosity=0)
+    director, center = Client(), Client()
+    director.force_login(User.objects.get(username="dongli_director"))
+    center.force_login(User.objects.get(username="center_admin"))
+    director.get(CHANGELIST)  # reads the 高龄 threshold once into the cache
+
+    club_queries = changelist_queries(director)
+    center_queries = changelist_queries(center)
+
+    assert Member.objects.filter(club__name="东利党员服务社").count() == 600
+    assert Member.objects.count() == 39_000
+    assert len(club_queries) == CLUB_QUERIES, "\n".join(club_queries)
+    assert len(center_queries) == CENTER_QUERIES, "\n".join(center_queries)
