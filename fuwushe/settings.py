@@ -323,3 +323,5 @@ LOGGING = {
 # --- Private files ------------------------------------------------------------
 # The largest photo, attachment or import file accepted (fuwushe.files), in megabytes.
 PRIVATE_FILE_MAX_BYTES = envint("PRIVATE_FILE_MAX_MB", 20) * 1024 * 1024
+# An imported ledger is kept as a private file: one limit for both.
+FUWUSHE_IMPORT_MAX_BYTES = PRIVATE_FILE_MAX_BYTES

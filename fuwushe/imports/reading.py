@@ -27,7 +27,6 @@ from fuwushe.files.validation import (
     size_label,
 )
 
-DEFAULT_MAX_BYTES = 20 * MB
 HEADER_SEARCH_ROWS = 30
 FOOTER_WORDS = ("合计", "总计", "小计", "共计")
 CSV_DELIMITERS = (",", ";", "\t")
@@ -134,7 +133,7 @@ def open_table(data: bytes, columns: Sequence[Column], *, max_bytes: int | None 
 
 
 def max_import_bytes() -> int:
-    limit: int = getattr(settings, "FUWUSHE_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+    limit: int = settings.FUWUSHE_IMPORT_MAX_BYTES
     return limit
 
 
