@@ -18,7 +18,6 @@ from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, Shee
 
 from fuwushe.files.validation import (
     CSV,
-    MB,
     TEXT_ENCODINGS,
     XLS,
     XLSX,
