@@ -155,6 +155,18 @@ def check_id_agrees(number: str, *, birth_date: date | None, gender: str | None)
         raise ValidationError(errors)
 
 
+# Joining the party: at 18 at the earliest (14 covers dates written loosely), never later
+# than today.
+PARTY_JOINING_AGE = 14
+PARTY_DATE_RULE = "入党时间不对：不能晚于今天，也不能早于本人 14 岁。"
+
+
+def plausible_party_date(joined: date, number: str) -> bool:
+    born = id_birth_date(number)
+    earliest = born.replace(year=born.year + PARTY_JOINING_AGE, day=min(born.day, 28))
+    return earliest <= joined <= date.today()
+
+
 def normalise_phone(value: str) -> str:
     """A mobile (11 digits) or a landline with its area code ("0546-8123456"); "" stays "".
 

@@ -115,6 +115,8 @@ MEMBER_KEYS = (
 )
 DATE_KEYS = ("birth_date", "joined_party_on")
 BATCH = 5000
+# What Excel leaves at the end of an 18-digit number it stored as a number.
+EXCEL_ZEROS = "000"
 # After writing this many rows, refresh the planner's statistics (see fuwushe.bulk.analyze).
 ANALYZE_FROM = 1000
 
@@ -205,6 +207,9 @@ class _RowChecker:
         self.present = set(table.columns)
         self.clubs = _club_lookup()
         self.clubs_by_pk = {club.pk: club for club in self.clubs.values()}
+        # Every club the file's rows name, bad rows included (None: an unknown name):
+        # a run belongs to one club only when all its rows do.
+        self.named_clubs: set[int | None] = set()
         self.communities = _community_lookup()
         self.parsers: dict[str, Callable[[object], Any]] = {
             "gender": cells.chooser(dict(Gender.choices), GENDER_ALIASES),
@@ -282,11 +287,15 @@ class _RowChecker:
         written = cells.text(value)
         if not written:
             if self.context.club is None:
+                self.named_clubs.add(None)
                 raise cells.CellError("missing_required", "请填写所属服务社。")
+            self.named_clubs.add(self.context.club.pk)
             return self.context.club
         club = self.clubs.get(_club_key(written))
         if club is None:
+            self.named_clubs.add(None)
             raise cells.CellError("bad_choice", f"没有名为“{written}”的党员服务社。")
+        self.named_clubs.add(club.pk)
         if not self.context.scope.covers_owner(club=club):
             raise cells.CellError(
                 "out_of_scope", f"您无权向“{club.name}”导入数据，它不在您负责的范围内。"
@@ -303,7 +312,16 @@ class _RowChecker:
         written = cells.id_text(value)
         if not written:
             raise cells.CellError("missing_required", "请填写身份证号。")
-        return identity.validate_id_number(written)
+        number = identity.validate_id_number(written)
+        if number.endswith(EXCEL_ZEROS):
+            # Excel keeps 15 digits: a damaged number ends in zeros, and about one in
+            # eleven still passes the check character. Never guessed: confirm by hand.
+            raise cells.CellError(
+                "bad_id_format",
+                f"身份证号“{number}”末尾是 {EXCEL_ZEROS}，疑似被 Excel 截断。请核对原件；"
+                "如号码确实如此，请在“党员”页面逐个录入。",
+            )
+        return number
 
     def community(self, row: Row, club: Club | None) -> int | None:
         written = cells.text(row.values.get("community"))
@@ -328,6 +346,9 @@ class _RowChecker:
             encoded = identity.id_birth_date(number)
             if (written.year, written.month) == (encoded.year, encoded.month):
                 values["birth_date"] = encoded
+        joined = values.get("joined_party_on")
+        if joined is not None and not identity.plausible_party_date(joined, number):
+            errors.append(self.error(row, "joined_party_on", "bad_date", identity.PARTY_DATE_RULE))
         try:
             identity.check_id_agrees(
                 number, birth_date=values.get("birth_date"), gender=values.get("gender")
@@ -369,7 +390,6 @@ class _Classifier:
         # New people are the bulk of a first import: kept as lists in CREATE_COLUMNS order
         # (None: not given), not as a dict each.
         self.operations: dict[str, list[Any]] = {"create": [], "attach": [], "update": []}
-        self.clubs: set[int] = set()
 
     def classify(self, parsed: list[tuple[int, dict[str, Any]]]) -> None:
         known = _known_people([values["id_number"] for _number, values in parsed])
@@ -378,7 +398,8 @@ class _Classifier:
 
     def finish(self) -> None:
         self.plan.operations = {"create_columns": list(CREATE_COLUMNS), **self.operations}
-        self.plan.club_id = next(iter(self.clubs)) if len(self.clubs) == 1 else None
+        named = self.checker.named_clubs
+        self.plan.club_id = next(iter(named)) if len(named) == 1 else None
 
     def one(self, number: int, values: dict[str, Any], known: dict[str, Any] | None) -> None:
         club: Club = values.pop("club")
@@ -386,7 +407,6 @@ class _Classifier:
         if known is None:
             self.operations["create"].append([_json_value(values.get(k)) for k in CREATE_COLUMNS])
             self.plan.created += 1
-            self.clubs.add(club.pk)
             return
         holder = known["member_club_id"] or known["applicant_club_id"]
         if holder and (holder != club.pk or not self.context.scope.covers_owner(club=club)):
@@ -414,7 +434,6 @@ class _Classifier:
                     )
                 )
                 self.plan.updated += 1
-        self.clubs.add(club.pk)
 
     def refuse(self, number: int, values: dict[str, Any], holder_id: int) -> None:
         holder = self.checker.clubs_by_pk[holder_id]
@@ -539,10 +558,9 @@ def _update_members(rows: list[dict[str, Any]]) -> None:
     changed = {row["person_id"]: _dates(row["person_changes"]) for row in rows}
     _update_people({pk: fields for pk, fields in changed.items() if fields})
     member_changes = {row["member_id"]: _dates(row["member_changes"]) for row in rows}
-    moved = Member.objects.filter(pk__in=list(member_changes)).exclude(
-        club_id__in={row["club_id"] for row in rows}
-    )
-    if moved.exists():
+    expected = {row["member_id"]: row["club_id"] for row in rows}
+    current = Member.objects.filter(pk__in=list(expected)).values_list("pk", "club_id")
+    if any(expected[pk] != club_id for pk, club_id in current):
         raise ValidationError("校验之后，部分党员已转到其他服务社。请重新上传文件校验后再导入。")
     _bulk_update(Member, {pk: f for pk, f in member_changes.items() if f})
 

@@ -207,6 +207,7 @@ def member_create(
         )
     member = Member(person=found, club=club, **_member_fields(fields))
     member.full_clean(exclude=["person"])
+    _check_party_date(member)
     member.save()
     member.tags.set(tags)
     return member
@@ -217,6 +218,12 @@ def _member_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TypeError(f"Not member fields: {sorted(unknown)}")
     return dict(fields)
+
+
+def _check_party_date(member: Member) -> None:
+    joined = member.joined_party_on
+    if joined and not identity.plausible_party_date(joined, member.person.id_number):
+        raise ValidationError({"joined_party_on": identity.PARTY_DATE_RULE})
 
 
 @transaction.atomic
@@ -235,6 +242,7 @@ def member_update(
     for key, value in _member_fields(fields).items():
         setattr(member, key, value)
     member.full_clean(exclude=["person"])
+    _check_party_date(member)
     member.save()
     if tags is not None:
         member.tags.set(tags)
@@ -398,6 +406,7 @@ def applicant_advance(
 ) -> PartyApplicant:
     """Move an application to its next stage on a date; the last stage puts the person on
     the club's roster as a member."""
+    applicant = PartyApplicant.objects.select_for_update().get(pk=applicant.pk)
     ensure_covers(actor, applicant.club)
     stages = list(PartyApplicant.Stage)
     current = stages.index(PartyApplicant.Stage(applicant.stage))
@@ -406,10 +415,22 @@ def applicant_advance(
         raise ValidationError(
             {"stage": f"只能从“{stages[current].label}”进入下一阶段，不能跳过或倒退。"}
         )
+    on_roster = Member.objects.filter(person=applicant.person).exists()
+    if stage == PartyApplicant.Stage.FULL and on_roster:
+        raise ValidationError(
+            {"stage": "此人已在党员名册中，请核对其名册记录（入党时间）后再办结申请。"}
+        )
     applicant.stage = stage
     setattr(applicant, PartyApplicant.STAGE_DATES[stages[wanted]], on)
     applicant.full_clean()
     applicant.save()
+    if (
+        stage == PartyApplicant.Stage.FULL
+        and Member.objects.filter(person=applicant.person).exists()
+    ):
+        raise ValidationError(
+            {"stage": "此人已在党员名册中，请核对其名册记录（入党时间）后再办结申请。"}
+        )
     if stage == PartyApplicant.Stage.FULL:
         # Party age counts from admission as a probationary member.
         member = Member(

@@ -34,7 +34,8 @@ def record_sensitive_access(
         club_id=club_id,
         department_id=department_id,
         subject_type=subjects[0]._meta.label_lower,
-        subject_ids=[subject.pk for subject in subjects],
+        # Integer keys as they are; others (a private file's UUID) as text, for JSON.
+        subject_ids=[s.pk if isinstance(s.pk, int) else str(s.pk) for s in subjects],
         subject_count=len(subjects),
         fields=list(fields),
         reason=reason,

@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 from django.contrib import admin
@@ -10,26 +11,20 @@ from fuwushe.imports.registry import KINDS
 from fuwushe.org.admin_base import ScopedAdmin
 from members.privacy import mask_id_number, mask_phone, may_view_sensitive
 
-# Errors about these values quote an ID number or a phone (code → mask).
-MASKED_CODES = {
-    "bad_id_checksum": mask_id_number,
-    "bad_id_format": mask_id_number,
-    "id_birth_mismatch": mask_id_number,
-    "id_gender_mismatch": mask_id_number,
-    "duplicate_id": mask_id_number,
-    "registered_elsewhere": mask_id_number,
-    "bad_phone": mask_phone,
-}
+# Anything in an error that looks like an ID number (as typed: spaces, lower-case x) or a
+# phone number is masked, whatever the code: messages quote normalised values.
+ID_LIKE = re.compile(r"\d[\d\s]{13,20}[\dXx]")
+PHONE_LIKE = re.compile(r"(?<!\d)(?:1\d{10}|0\d{2,3}-?\d{7,8})(?!\d)")
+
+
+def _hide(text: str) -> str:
+    text = ID_LIKE.sub(lambda m: mask_id_number("".join(m[0].split()).upper()), text)
+    return PHONE_LIKE.sub(lambda m: mask_phone(m[0]), text)
 
 
 def masked_error(error: dict[str, Any]) -> dict[str, Any]:
     """An error as someone who may not see ID numbers and phones in full sees it."""
-    mask = MASKED_CODES.get(error["code"])
-    value = str(error["value"])
-    if mask is None or not value:
-        return error
-    hidden = mask(value)
-    return {**error, "value": hidden, "message": error["message"].replace(value, hidden)}
+    return {**error, "value": _hide(str(error["value"])), "message": _hide(error["message"])}
 
 
 @admin.register(ImportRun)
@@ -91,6 +86,8 @@ class ImportRunAdmin(ScopedAdmin):
     def file_link(self, run: ImportRun) -> str:
         if run.file_id is None:
             return "—"
+        if not may_view_sensitive(getattr(run, "viewer", None)):
+            return "（含完整身份证号，需授权查看）"
         return format_html(
             '<a href="{}">下载 {}</a>', reverse("files:download", args=[run.file_id]), run.file_name
         )

@@ -274,6 +274,16 @@ class MemberAdmin(PersonSearch, PipelineImportMixin, RosterAdmin):
 
     # --- forms ---------------------------------------------------------------------
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = self._fieldsets(request, obj)
+        if may_view_sensitive(request.user):
+            return fieldsets
+        # Health is sensitive (PIPL) like ID numbers: only for those who may see them.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "health_note"]})
+            for name, options in fieldsets
+        ]
+
+    def _fieldsets(self, request: HttpRequest, obj: Any) -> Any:
         if obj is not None and not self.has_change_permission(request, obj):
             return VIEW_ONLY_FIELDSETS
         party = ["club", *PARTY_FIELDS] + (["party_age_display"] if obj else [])

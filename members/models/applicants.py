@@ -5,12 +5,23 @@ from django.db.models import F, Q
 
 from fuwushe.audit.tracking import track
 from fuwushe.org.models import Club
-from fuwushe.org.scoping import ScopedQuerySet
+from fuwushe.org.scoping import Scope, ScopedQuerySet
 from members.models.people import Person
 
 
 class ApplicantQuerySet(ScopedQuerySet["PartyApplicant"]):
+    """An application in progress belongs to its club; a finished one follows the member it
+    made (after a transfer, the old club no longer sees the person through it)."""
+
     scope_club_path = "club"
+
+    def scope_q(self, scope: Scope) -> Q | None:
+        if scope.is_center:
+            return None
+        clubs = Club.objects.for_scope(scope).values("pk")
+        return (~Q(stage="full") & Q(club__in=clubs)) | Q(
+            stage="full", person__member__club__in=clubs
+        )
 
     def open(self) -> "ApplicantQuerySet":
         return self.exclude(stage=PartyApplicant.Stage.FULL)

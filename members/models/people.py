@@ -37,15 +37,18 @@ class PersonQuerySet(ScopedQuerySet["Person"]):
         from members.models.roster import Member
 
         members = Member.objects.for_scope(scope).values("person_id")
-        applicants = PartyApplicant.objects.for_scope(scope).values("person_id")
+        # Only an application in progress holds a person; a finished one made a member.
+        applicants = PartyApplicant.objects.open().for_scope(scope).values("person_id")
         return Q(pk__in=members) | Q(pk__in=applicants)
 
     def search(self, term: str, *, full_numbers: bool = False) -> "PersonQuerySet":
         return self.filter(person_search_q(term, prefix="", full_numbers=full_numbers))
 
 
-# Digits up to this long may be a building number as well as the end of a number.
+# Digits up to this long may be a building number as well as the end of a number; the
+# masks show this many last digits of a phone, and ID_SHOWN of an ID number.
 SHORT_NUMBER = 4
+ID_SHOWN = 2
 
 
 def person_search_q(term: str, *, prefix: str, full_numbers: bool = False) -> Q:
@@ -62,13 +65,14 @@ def person_search_q(term: str, *, prefix: str, full_numbers: bool = False) -> Q:
         return Q()
     if term.isdigit() or (term[:-1].isdigit() and term[-1] in "xX"):
         # "Ends with" as "the reversed value starts with", which a B-tree index serves.
-        tail = term if full_numbers else term[-SHORT_NUMBER:]
-        backwards = Value(tail.upper()[::-1])
-        tails = (
-            Q(StartsWith(Reverse(f"{prefix}id_number"), backwards))
-            | Q(StartsWith(Reverse(f"{prefix}phone"), backwards))
-            | Q(StartsWith(Reverse(f"{prefix}phone_alt"), backwards))
-        )
+        # Without full_numbers, no more is matched than the masks show: the last 2
+        # characters of an ID number (the birth date is on the page beside it, so its
+        # tail would soon spell the rest out) and the last 4 digits of a phone.
+        id_tail = term if full_numbers else term[-ID_SHOWN:]
+        phone_tail = term if full_numbers else term[-SHORT_NUMBER:]
+        tails = Q(StartsWith(Reverse(f"{prefix}id_number"), Value(id_tail.upper()[::-1])))
+        for phone in ("phone", "phone_alt"):
+            tails |= Q(StartsWith(Reverse(f"{prefix}{phone}"), Value(phone_tail[::-1])))
         if len(term) <= SHORT_NUMBER:
             tails |= Q(**{f"{prefix}building": term})  # "12" is also building 12
         return tails

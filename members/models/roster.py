@@ -170,6 +170,9 @@ class TalentTag(models.Model):
 class Member(models.Model):
     """A non-serving party member on a club's roster (花名册)."""
 
+    # History pages never show a health note, to anyone.
+    SENSITIVE_MASKS = {"health_note": lambda value: "（已隐藏）" if value else ""}
+
     class Status(models.TextChoices):
         ACTIVE = "active", "在册"
         MOVED_AWAY = "moved_away", "已迁出"

@@ -3,7 +3,9 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 
+from fuwushe.audit.models import SensitiveAccess
 from fuwushe.imports.models import ImportRun
 from members.models import Member
 from tests.imports import files
@@ -142,3 +144,23 @@ def test_the_import_record_masks_quoted_id_numbers_for_staff_who_may_not_see_the
     assert BAD[1] in director
     assert BAD[1] not in part_timer
     assert f"{BAD[1][:6]}**********{BAD[1][-2:]}" in part_timer
+
+
+def test_only_staff_who_may_see_full_numbers_download_the_kept_ledger_and_it_is_logged(
+    world: World,
+):
+    signed_in(world, "alice").post(UPLOAD, {"file": roster(GOOD), "club": world.club_a.pk})
+    run = ImportRun.objects.get(file_name="花名册.xlsx")
+    url = reverse("files:download", args=[run.file_id])
+
+    part_timer = signed_in(world, "bob").get(url)
+    director = signed_in(world, "alice").get(url)
+
+    assert part_timer.status_code == 404
+    assert director.status_code == 200
+    access = SensitiveAccess.objects.get(subject_ids=[str(run.file_id)])
+    assert (access.user, access.club, access.action) == (
+        world.people["alice"],
+        world.club_a,
+        "export",
+    )

@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from stdnum.cn import ric
 
 from fuwushe.imports.models import ImportRun
 from fuwushe.imports.pipeline import import_apply, import_validate
@@ -1073,3 +1074,60 @@ def test_a_value_too_long_for_its_field_is_a_row_error(world: World):
     ]
     assert import_apply(run=run, actor=world.people["alice"]).status == "failed"
     assert members(WANG, LI) == []
+
+
+def test_a_number_ending_in_three_zeros_is_refused_as_possible_excel_damage(world: World):
+    body = "37050219350305100"  # zeroed by Excel, yet its check character is 0
+    number = body + ric.calc_check_digit(body + "0")
+    assert number.endswith("000")
+    data = files.csv_bytes([["姓名", "身份证号"], ["张三", number]])
+
+    _run, plan = import_validate(
+        kind="members",
+        data=data,
+        file_name="z.csv",
+        actor=world.people["alice"],
+        club=world.club_a,
+    )
+
+    assert [(e.row, e.code) for e in plan.errors] == [(2, "bad_id_format")]
+    assert "Excel" in plan.errors[0].message
+
+
+def test_a_party_date_in_the_future_or_in_childhood_is_a_bad_date(world: World):
+    rows = [
+        ["姓名", "身份证号", "入党时间"],
+        ["张三", id_number(seq=301), "2090-01-01"],
+        ["李四", id_number(seq=302), "1950-01-01"],
+    ]
+
+    _run, plan = import_validate(
+        kind="members",
+        data=files.csv_bytes(rows),
+        file_name="d.csv",
+        actor=world.people["alice"],
+        club=world.club_a,
+    )
+
+    assert [(e.row, e.column, e.code) for e in plan.errors] == [
+        (2, "入党时间", "bad_date"),
+        (3, "入党时间", "bad_date"),
+    ]
+
+
+def test_a_run_whose_rows_name_two_clubs_belongs_to_no_single_club(world: World):
+    rows = [
+        ["所属服务社", "姓名", "身份证号", "联系电话"],
+        [world.club_a.name, "张三", id_number(seq=303), "13800000000"],
+        [world.club_b.name, "乙社某人", id_number(seq=304), "12345"],
+    ]
+
+    run, plan = import_validate(
+        kind="members",
+        data=files.csv_bytes(rows),
+        file_name="two.csv",
+        actor=world.people["carol"],
+    )
+
+    assert plan.error_rows == 1
+    assert (run.club_id, run.department_id) == (None, None)

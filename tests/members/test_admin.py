@@ -721,3 +721,26 @@ def test_a_department_administrator_sees_masked_details_without_inputs(world: Wo
     assert "370102**********" + WANG_ID[-2:] in html
     assert WANG_ID not in html
     assert 'name="id_number"' not in html
+
+
+def test_the_health_note_is_shown_only_to_staff_who_may_see_sensitive_data(world: World):
+    alice = world.people["alice"]
+    member = services.member_create(
+        actor=alice,
+        club=world.club_a,
+        person={"name": "健康保密", "id_number": id_number(date(1944, 5, 6), seq=77)},
+        health_note="肺癌晚期",
+    )
+    services.member_update(actor=alice, member=member, health_note="肺癌晚期，住院")
+    change = f"{CHANGELIST}{member.pk}/change/"
+    history = f"{CHANGELIST}{member.pk}/history/"
+
+    def page(name: str, url: str) -> str:
+        client = Client()
+        client.force_login(world.people[name])
+        return client.get(url).content.decode()
+
+    assert "肺癌晚期" in page("alice", change)
+    assert "肺癌晚期" not in page("bob", change)
+    assert "肺癌晚期" not in page("bob", history)
+    assert "肺癌晚期" not in page("alice", history)

@@ -886,3 +886,72 @@ def test_applicants_and_duties_follow_the_club(world: World):
         user = world.people[who]
         assert PartyApplicant.objects.for_user(user).filter(pk=applicant.pk).exists() is sees
         assert MemberRole.objects.for_user(user).filter(pk=role.pk).exists() is sees
+
+
+def _through_every_stage(world: World, seq: int) -> PartyApplicant:
+    alice = world.people["alice"]
+    applicant = services.applicant_create(
+        actor=alice,
+        club=world.club_a,
+        person={"name": "入党后转走", "id_number": id_number(seq=seq), "phone": "13811112222"},
+        applied_on=date(2020, 1, 1),
+    )
+    for stage, on in [
+        ("activist", date(2020, 7, 1)),
+        ("candidate", date(2021, 7, 1)),
+        ("probationary", date(2022, 7, 1)),
+        ("full", date(2023, 7, 1)),
+    ]:
+        applicant = services.applicant_advance(actor=alice, applicant=applicant, stage=stage, on=on)
+    return applicant
+
+
+def test_after_a_transfer_the_old_club_no_longer_reaches_a_member_it_admitted(world: World):
+    alice, charlie = world.people["alice"], world.people["charlie"]
+    applicant = _through_every_stage(world, seq=401)
+    member = Member.objects.get(person=applicant.person)
+    transfer = services.member_transfer_request(actor=alice, member=member, to_club=world.club_b)
+    services.member_transfer_accept(actor=charlie, transfer=transfer)
+
+    assert not Person.objects.for_user(alice).filter(pk=member.person_id).exists()
+    assert not PartyApplicant.objects.for_user(alice).filter(pk=applicant.pk).exists()
+    assert PartyApplicant.objects.for_user(charlie).filter(pk=applicant.pk).exists()
+    with pytest.raises(PermissionDenied):
+        services.person_update(actor=alice, person=member.person, data={"phone": "13900000000"})
+
+
+def test_finishing_an_application_for_someone_already_on_the_roster_is_refused(world: World):
+    alice = world.people["alice"]
+    person = {"name": "已在名册", "id_number": id_number(seq=402)}
+    applicant = services.applicant_create(
+        actor=alice, club=world.club_a, person=person, applied_on=date(2020, 1, 1)
+    )
+    for stage, on in [
+        ("activist", date(2020, 7, 1)),
+        ("candidate", date(2021, 7, 1)),
+        ("probationary", date(2022, 7, 1)),
+    ]:
+        applicant = services.applicant_advance(actor=alice, applicant=applicant, stage=stage, on=on)
+    services.member_create(actor=alice, club=world.club_a, person=person)
+
+    with pytest.raises(ValidationError) as refused:
+        services.applicant_advance(
+            actor=alice, applicant=applicant, stage="full", on=date(2023, 7, 1)
+        )
+
+    assert "已在党员名册中" in str(refused.value)
+    assert PartyApplicant.objects.get(pk=applicant.pk).stage == "probationary"
+
+
+def test_a_party_date_before_fourteen_or_in_the_future_is_refused(world: World):
+    person = {"name": "日期不对", "id_number": id_number(born=date(1945, 3, 1), seq=403)}
+
+    for joined in (date(1950, 1, 1), date(2030, 1, 1)):
+        with pytest.raises(ValidationError) as refused:
+            services.member_create(
+                actor=world.people["alice"],
+                club=world.club_a,
+                person=person,
+                joined_party_on=joined,
+            )
+        assert "入党时间不对" in str(refused.value)
