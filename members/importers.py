@@ -115,7 +115,7 @@ MEMBER_KEYS = (
 )
 DATE_KEYS = ("birth_date", "joined_party_on")
 BATCH = 5000
-# What Excel leaves at the end of an 18-digit number it stored as a number.
+# What Excel leaves at the end of an 18-digit number it kept to 15 digits.
 EXCEL_ZEROS = "000"
 # After writing this many rows, refresh the planner's statistics (see fuwushe.bulk.analyze).
 ANALYZE_FROM = 1000
@@ -159,6 +159,7 @@ class MemberImporter(Importer):
         # Rows are checked as they are read and classified a batch at a time, so that the
         # file's rows are never all held at once: only the plan grows.
         parsed: list[tuple[int, dict[str, Any]]] = []
+        suspects: list[tuple[int, dict[str, Any]]] = []
         seen: dict[str, int] = {}
         for row in table.rows:
             plan.rows += 1
@@ -175,10 +176,21 @@ class MemberImporter(Importer):
                 plan.errors.append(checker.duplicate(row, values["id_number"], first))
                 plan.error_rows += 1
                 continue
+            if values["id_number"].endswith(EXCEL_ZEROS):
+                # A real number may end in 000, and so may one Excel truncated that still
+                # passes the check character (about one in eleven). Decided at the end:
+                # suspect only if the file shows Excel damage elsewhere.
+                suspects.append((row.number, values))
+                continue
             parsed.append((row.number, values))
             if len(parsed) == BATCH:
                 classifier.classify(parsed)
                 parsed = []
+        if checker.excel_damage:
+            plan.errors += [checker.suspect(number, v["id_number"]) for number, v in suspects]
+            plan.error_rows += len(suspects)
+        else:
+            parsed += suspects
         classifier.classify(parsed)
         classifier.finish()
         plan.errors.sort(key=lambda e: e.row)
@@ -210,6 +222,8 @@ class _RowChecker:
         # Every club the file's rows name, bad rows included (None: an unknown name):
         # a run belongs to one club only when all its rows do.
         self.named_clubs: set[int | None] = set()
+        # Whether Excel has visibly damaged an ID number in this file (see `suspect`).
+        self.excel_damage = False
         self.communities = _community_lookup()
         self.parsers: dict[str, Callable[[object], Any]] = {
             "gender": cells.chooser(dict(Gender.choices), GENDER_ALIASES),
@@ -309,19 +323,32 @@ class _RowChecker:
         return written
 
     def id_number(self, value: object) -> str:
-        written = cells.id_text(value)
+        try:
+            written = cells.id_text(value)
+        except cells.CellError:
+            self.excel_damage = True  # a number cell, or scientific notation
+            raise
         if not written:
             raise cells.CellError("missing_required", "请填写身份证号。")
-        number = identity.validate_id_number(written)
-        if number.endswith(EXCEL_ZEROS):
-            # Excel keeps 15 digits: a damaged number ends in zeros, and about one in
-            # eleven still passes the check character. Never guessed: confirm by hand.
-            raise cells.CellError(
-                "bad_id_format",
-                f"身份证号“{number}”末尾是 {EXCEL_ZEROS}，疑似被 Excel 截断。请核对原件；"
-                "如号码确实如此，请在“党员”页面逐个录入。",
-            )
-        return number
+        try:
+            return identity.validate_id_number(written)
+        except ValidationError:
+            if written.endswith(EXCEL_ZEROS):
+                self.excel_damage = True  # a zeroed tail that fails the check character
+            raise
+
+    def suspect(self, number: int, id_number: str) -> RowError:
+        """A number ending in 000 in a file whose ID column Excel has damaged elsewhere."""
+        return RowError(
+            row=number,
+            column=self.label("id_number"),
+            value=id_number,
+            code="bad_id_format",
+            message=(
+                f"身份证号“{id_number}”末尾是 {EXCEL_ZEROS}；本文件其他行的身份证号已被 Excel "
+                "截断，这一个也可能被截断（校验位恰好相符）。请核对原件后重新导入。"
+            ),
+        )
 
     def community(self, row: Row, club: Club | None) -> int | None:
         written = cells.text(row.values.get("community"))

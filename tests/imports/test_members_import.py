@@ -1076,22 +1076,46 @@ def test_a_value_too_long_for_its_field_is_a_row_error(world: World):
     assert members(WANG, LI) == []
 
 
-def test_a_number_ending_in_three_zeros_is_refused_as_possible_excel_damage(world: World):
-    body = "37050219350305100"  # zeroed by Excel, yet its check character is 0
+def zeroed_but_valid() -> str:
+    body = "37050219350305100"  # as Excel leaves it, yet its check character is 0
     number = body + ric.calc_check_digit(body + "0")
     assert number.endswith("000")
-    data = files.csv_bytes([["姓名", "身份证号"], ["张三", number]])
+    return number
+
+
+def test_a_number_ending_in_000_is_suspect_when_excel_damaged_the_column_elsewhere(world: World):
+    rows = [
+        ["姓名", "身份证号"],
+        ["张三", zeroed_but_valid()],
+        ["李四", "370502194503014000"],  # zeroed and failing its check character
+    ]
 
     _run, plan = import_validate(
         kind="members",
-        data=data,
+        data=files.csv_bytes(rows),
         file_name="z.csv",
         actor=world.people["alice"],
         club=world.club_a,
     )
 
-    assert [(e.row, e.code) for e in plan.errors] == [(2, "bad_id_format")]
+    assert [(e.row, e.code) for e in plan.errors] == [(2, "bad_id_format"), (3, "bad_id_format")]
     assert "Excel" in plan.errors[0].message
+    assert plan.created == 0
+
+
+def test_a_number_ending_in_000_in_an_undamaged_file_is_a_real_number(world: World):
+    rows = [["姓名", "身份证号"], ["张三", zeroed_but_valid()], ["王五", id_number(seq=305)]]
+
+    _run, plan = import_validate(
+        kind="members",
+        data=files.csv_bytes(rows),
+        file_name="z.csv",
+        actor=world.people["alice"],
+        club=world.club_a,
+    )
+
+    assert plan.errors == []
+    assert plan.created == 2
 
 
 def test_a_party_date_in_the_future_or_in_childhood_is_a_bad_date(world: World):
