@@ -24,7 +24,7 @@ from fuwushe.imports.pipeline import import_apply, import_validate
 from fuwushe.imports.reading import max_import_bytes
 from fuwushe.imports.registry import KINDS
 from fuwushe.org.models import Club
-from fuwushe.org.scoping import CLUB, scope_for
+from fuwushe.org.scoping import CLUB, NOWHERE, scope_for
 
 SHOWN_ERRORS = 200
 
@@ -70,7 +70,7 @@ class PipelineImportMixin(ImportMixin):
         return bool(
             user.has_perm("imports.add_importrun")
             and self.has_add_permission(request)
-            and scope_for(user).level != "none"
+            and scope_for(user).level != NOWHERE
         )
 
     def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
