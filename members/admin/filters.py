@@ -10,7 +10,6 @@ from django.db.models import (
     TextChoices,
 )
 from django.http import HttpRequest
-from django.utils import timezone
 
 from members.admin.base import advanced_age
 from members.models import (
@@ -18,7 +17,7 @@ from members.models import (
     Member,
     MemberQuerySet,
     MemberRole,
-    years_before,
+    advanced_age_q,
 )
 
 
@@ -103,11 +102,10 @@ class CareFilter(admin.SimpleListFilter):
         members = cast(MemberQuerySet, queryset)
         if value in CARE_FLAGS:
             return members.filter(**{value: True})
-        cutoff = years_before(timezone.localdate(), advanced_age(request))
         if value == ADVANCED:
-            return members.filter(person__birth_date__lte=cutoff)
+            return members.advanced_age(threshold=advanced_age(request))
         if value == self.ANY:
-            flagged = Q(person__birth_date__lte=cutoff)
+            flagged = advanced_age_q(advanced_age(request))
             for flag in CARE_FLAGS:
                 flagged |= Q(**{flag: True})
             return members.filter(flagged)

@@ -9,17 +9,13 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
-    BooleanField,
-    ExpressionWrapper,
     Model,
     Prefetch,
-    Q,
     QuerySet,
 )
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from unfold.admin import TabularInline
 from unfold.decorators import action, display
 
@@ -56,7 +52,6 @@ from members.models import (
     MemberRole,
     MemberTag,
     MemberTransfer,
-    years_before,
 )
 from members.privacy import SENSITIVE_FIELDS, mask_id_number, mask_phone, may_view_sensitive
 from members.resources import MemberResource
@@ -182,15 +177,10 @@ class MemberAdmin(PersonSearch, PipelineImportMixin, RosterAdmin):
     # --- lists ---------------------------------------------------------------------
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         members = cast(MemberQuerySet, super().get_queryset(request))
-        cutoff = years_before(timezone.localdate(), advanced_age(request))
         current_roles = MemberRole.objects.current().order_by("role")
         return (
             members.with_ages()
-            .annotate(
-                is_advanced_age=ExpressionWrapper(
-                    Q(person__birth_date__lte=cutoff), output_field=BooleanField()
-                )
-            )
+            .with_advanced_age(threshold=advanced_age(request))
             .prefetch_related(Prefetch("roles", queryset=current_roles, to_attr="current_roles"))
         )
 

@@ -12,7 +12,7 @@ from members.models import (
     MemberQuerySet,
     MemberTransfer,
     PartyApplicant,
-    advanced_age_threshold,
+    advanced_age_q,
     person_search_q,
 )
 from members.privacy import may_view_sensitive
@@ -92,7 +92,7 @@ class MemberFilter(django_filters.FilterSet):
     def filter_advanced_age(self, queryset: MemberQuerySet, name: str, value: bool) -> Any:
         if value:
             return queryset.advanced_age()
-        return queryset.aged_under(advanced_age_threshold())
+        return queryset.exclude(advanced_age_q())
 
     def filter_age_min(self, queryset: MemberQuerySet, name: str, value: int) -> Any:
         return queryset.aged_at_least(value)

@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import cached_property
 from typing import Any, Generic, TypeVar, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -24,7 +23,6 @@ from members.models import (
     MemberTransfer,
     PartyApplicant,
     TalentTag,
-    advanced_age_threshold,
 )
 from members.privacy import may_view_sensitive, shown
 
@@ -282,15 +280,10 @@ class MemberSerializer(PersonFieldsSerializer[Member]):
         ]
         read_only_fields = ["status", "died_on", "left_on"]
 
-    @cached_property
-    def _threshold(self) -> int:
-        # One look-up per response: a list serializer shares this child.
-        return advanced_age_threshold()
-
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_advanced_age(self, member: Member) -> bool:
-        age = getattr(member, "age", None)
-        return age is not None and age >= self._threshold
+        # Annotated by the viewset with MemberQuerySet.with_advanced_age (the one rule).
+        return bool(getattr(member, "is_advanced_age", False))
 
 
 class MemberTransferSerializer(serializers.ModelSerializer[MemberTransfer]):

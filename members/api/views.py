@@ -122,6 +122,7 @@ class MemberViewSet(
         # Built per request: ages and current roles depend on today.
         return (
             queryset.with_ages()
+            .with_advanced_age()
             .select_related("person__community", "club")
             .prefetch_related(
                 "tags",

@@ -21,7 +21,9 @@ from members.models.roster import (
     MemberTag,
     RelationshipHeldAt,
     TalentTag,
+    advanced_age_q,
     advanced_age_threshold,
+    aged_at_least_q,
     members_headcount,
 )
 from members.models.transfers import MemberTransfer, TransferQuerySet
@@ -46,7 +48,9 @@ __all__ = [
     "RelationshipHeldAt",
     "TalentTag",
     "TransferQuerySet",
+    "advanced_age_q",
     "advanced_age_threshold",
+    "aged_at_least_q",
     "members_headcount",
     "person_search_q",
     "years_before",

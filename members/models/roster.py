@@ -4,7 +4,7 @@ import calendar
 from datetime import date, timedelta
 
 from django.db import models
-from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Value
+from django.db.models import Count, ExpressionWrapper, F, Func, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from fuwushe.audit.tracking import track
@@ -70,16 +70,23 @@ class MemberQuerySet(ScopedQuerySet["Member"]):
         )
 
     def aged_at_least(self, years: int, on: date | None = None) -> "MemberQuerySet":
-        day = on or timezone.localdate()
-        return self.filter(person__birth_date__lte=years_before(day, years))
+        return self.filter(aged_at_least_q(years, on))
 
     def aged_under(self, years: int, on: date | None = None) -> "MemberQuerySet":
         day = on or timezone.localdate()
         return self.filter(person__birth_date__gt=years_before(day, years))
 
-    def advanced_age(self, on: date | None = None) -> "MemberQuerySet":
-        """高龄: at or above the center's one threshold (80 by default)."""
-        return self.aged_at_least(advanced_age_threshold(), on)
+    def advanced_age(
+        self, on: date | None = None, *, threshold: int | None = None
+    ) -> "MemberQuerySet":
+        """高龄: at or above the center's one threshold (80 by default); pass `threshold`
+        when it has been read already."""
+        return self.filter(advanced_age_q(threshold, on))
+
+    def with_advanced_age(self, *, threshold: int | None = None) -> "MemberQuerySet":
+        """Annotate `is_advanced_age` by the same rule as `advanced_age()`."""
+        rule = ExpressionWrapper(advanced_age_q(threshold), output_field=models.BooleanField())
+        return self.annotate(is_advanced_age=rule)
 
     def with_care_flag(self) -> "MemberQuerySet":
         q = Q()
@@ -141,6 +148,16 @@ def _years_since(field: str, day: date) -> Func:
         template="date_part('year', %(expressions)s)::integer",
         output_field=models.IntegerField(),
     )
+
+
+def aged_at_least_q(years: int, on: date | None = None) -> Q:
+    return Q(person__birth_date__lte=years_before(on or timezone.localdate(), years))
+
+
+def advanced_age_q(threshold: int | None = None, on: date | None = None) -> Q:
+    """The one 高龄 rule, for filters and annotations alike."""
+    years = advanced_age_threshold() if threshold is None else threshold
+    return aged_at_least_q(years, on)
 
 
 def advanced_age_threshold() -> int:
