@@ -18,6 +18,7 @@ from fuwushe.imports import cells
 from fuwushe.imports.reading import Column, Rejected, Row, Table
 from fuwushe.imports.registry import ImportContext, Importer, Plan, RowError, register
 from fuwushe.org.models import Club, Community
+from fuwushe.org.selectors import club_key, club_lookup
 from members import identity
 from members.models import (
     CARE_FLAGS,
@@ -217,7 +218,7 @@ class _RowChecker:
         self.table = table
         self.context = context
         self.present = set(table.columns)
-        self.clubs = _club_lookup()
+        self.clubs = club_lookup()
         self.clubs_by_pk = {club.pk: club for club in self.clubs.values()}
         # Every club the file's rows name, bad rows included (None: an unknown name):
         # a run belongs to one club only when all its rows do.
@@ -305,7 +306,7 @@ class _RowChecker:
                 raise cells.CellError("missing_required", "请填写所属服务社。")
             self.named_clubs.add(self.context.club.pk)
             return self.context.club
-        club = self.clubs.get(_club_key(written))
+        club = self.clubs.get(club_key(written))
         if club is None:
             self.named_clubs.add(None)
             raise cells.CellError("bad_choice", f"没有名为“{written}”的党员服务社。")
@@ -388,18 +389,6 @@ class _RowChecker:
 
 def _message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
-
-
-def _club_key(text: str) -> str:
-    return text.replace(" ", "").removesuffix("党员服务社")
-
-
-def _club_lookup() -> dict[str, Club]:
-    lookup: dict[str, Club] = {}
-    for club in Club.objects.all():
-        lookup[_club_key(club.name)] = club
-        lookup[club.code] = club
-    return lookup
 
 
 def _community_lookup() -> dict[tuple[int, str], int]:

@@ -8,7 +8,24 @@ from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from fuwushe.org.models import ClubQuerySet, StaffPosting
+from fuwushe.org.models import Club, ClubQuerySet, StaffPosting
+
+CLUB_SUFFIX = "党员服务社"
+
+
+def club_key(text: str) -> str:
+    """How people write a club: 东利, 东利党员服务社, or its code C001."""
+    return "".join(text.split()).removesuffix(CLUB_SUFFIX)
+
+
+def club_lookup() -> dict[str, Club]:
+    """Every club by its code and by its name with or without 党员服务社 (for imports)."""
+    lookup: dict[str, Club] = {}
+    for club in Club.objects.all():
+        lookup[club_key(club.name)] = club
+        lookup[club.code] = club
+    return lookup
+
 
 # A club with more than this many non-serving members plus volunteers needs 2–3
 # full- or part-time staff; a smaller one needs 2 (DOMAIN.md, staffing rule).

@@ -13,6 +13,7 @@ from fuwushe.imports.pipeline import import_apply, import_validate
 from fuwushe.imports.reading import max_import_bytes
 from fuwushe.imports.registry import KINDS, Plan, UnknownKind
 from fuwushe.org.models import Club, User
+from fuwushe.org.selectors import club_key, club_lookup
 
 APPLIED_OR_CLEAN, ROW_ERRORS, REJECTED = 0, 1, 2
 
@@ -142,12 +143,7 @@ def _user(username: str | None) -> User | None:
 def _club(name_or_code: str | None) -> Club | None:
     if not name_or_code:
         return None
-    key = name_or_code.strip()
-    club = (
-        Club.objects.filter(code=key).first()
-        or Club.objects.filter(name=key).first()
-        or Club.objects.filter(name=f"{key}党员服务社").first()
-    )
+    club = club_lookup().get(club_key(name_or_code))
     if club is None:
         raise CommandError(f"没有名称或编号为“{name_or_code}”的党员服务社。")
     return club
