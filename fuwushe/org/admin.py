@@ -14,18 +14,13 @@ from unfold.decorators import action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm
 
 from fuwushe.org import services
-from fuwushe.org.admin_base import ScopedAdmin, scoped_related_queryset
+from fuwushe.org.admin_base import ScopedAdmin, is_center, scoped_related_queryset
 from fuwushe.org.models import Club, Community, Department, StaffPosting, User
-from fuwushe.org.scoping import scope_for
 from fuwushe.org.selectors import with_staffing
 
 admin.site.unregister(Group)
 # API tokens are secrets; nobody needs to read them in the admin.
 admin.site.unregister(TokenProxy)
-
-
-def is_center(request: HttpRequest) -> bool:
-    return scope_for(request.user).is_center
 
 
 @admin.register(Department)

@@ -12,7 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from unfold.admin import ModelAdmin
 
-from fuwushe.org.scoping import is_scoped_model
+from fuwushe.org.scoping import is_scoped_model, scope_for
+
+
+def is_center(request: HttpRequest) -> bool:
+    return scope_for(request.user).is_center
 
 
 def scoped_related_queryset(model: type[Model], request: HttpRequest) -> QuerySet[Any]:

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from fuwushe.org.admin_base import is_center
 from members import services
 from members.admin.base import (
     SEARCH_HELP,
@@ -18,7 +19,6 @@ from members.admin.base import (
     RosterAdmin,
     action_page,
     confirmed_form,
-    is_center,
     run_for_each,
 )
 from members.admin.roster import PERSON_FIELDSETS

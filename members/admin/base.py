@@ -41,10 +41,6 @@ def is_club_user(request: HttpRequest) -> bool:
     return scope_for(request.user).level == CLUB
 
 
-def is_center(request: HttpRequest) -> bool:
-    return scope_for(request.user).is_center
-
-
 def error_text(exc: ValidationError | PermissionDenied) -> str:
     if isinstance(exc, ValidationError):
         return "；".join(exc.messages)

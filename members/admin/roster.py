@@ -21,7 +21,7 @@ from unfold.decorators import action, display
 
 from fuwushe.audit.access import record_sensitive_access
 from fuwushe.imports.admin_views import PipelineImportMixin
-from fuwushe.org.admin_base import HISTORY_LIMIT
+from fuwushe.org.admin_base import HISTORY_LIMIT, is_center
 from fuwushe.org.models import Club
 from members import services
 from members.admin.base import (
@@ -33,7 +33,6 @@ from members.admin.base import (
     advanced_age,
     confirmed_form,
     error_text,
-    is_center,
     run_for_each,
 )
 from members.admin.filters import AgeBandFilter, CareFilter, RoleFilter, StatusFilter

@@ -12,7 +12,7 @@ from django.db.models import (
 from django.http import HttpRequest, HttpResponse
 from unfold.decorators import action, display
 
-from fuwushe.org.admin_base import ScopedAdmin
+from fuwushe.org.admin_base import ScopedAdmin, is_center
 from fuwushe.org.models import Club, User
 from members import services
 from members.admin.base import (
@@ -21,7 +21,6 @@ from members.admin.base import (
     PersonSearch,
     action_page,
     confirmed_form,
-    is_center,
     run_for_each,
 )
 from members.admin.filters import DefaultStatusFilter
