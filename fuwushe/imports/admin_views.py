@@ -23,6 +23,7 @@ from fuwushe.imports.models import ImportRun
 from fuwushe.imports.pipeline import import_apply, import_validate
 from fuwushe.imports.reading import max_import_bytes
 from fuwushe.imports.registry import KINDS
+from fuwushe.org.admin_base import error_text
 from fuwushe.org.models import Club
 from fuwushe.org.scoping import CLUB, NOWHERE, scope_for
 
@@ -89,7 +90,7 @@ class PipelineImportMixin(ImportMixin):
                     club=form.cleaned_data["club"],
                 )
             except (PermissionDenied, ValidationError) as exc:
-                form.add_error(None, _message(exc))
+                form.add_error(None, error_text(exc))
             else:
                 if plan is None:
                     form.add_error("file", run.message)
@@ -118,7 +119,7 @@ class PipelineImportMixin(ImportMixin):
                 run=run, actor=request.user, valid_only=confirm.cleaned_data["valid_only"]
             )
         except (PermissionDenied, ValidationError) as exc:
-            messages.error(request, _message(exc))
+            messages.error(request, error_text(exc))
             return HttpResponseRedirect(request.path.replace("process_import/", "import/"))
         if run.status == ImportRun.Status.APPLIED:
             messages.success(request, f"“{run.file_name}”已导入：{run.message}")
@@ -139,7 +140,3 @@ class PipelineImportMixin(ImportMixin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, [self.import_template_name], page)
-
-
-def _message(exc: PermissionDenied | ValidationError) -> str:
-    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)

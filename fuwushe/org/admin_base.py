@@ -5,7 +5,7 @@ from typing import Any
 import pghistory.models
 from django.apps import apps
 from django.contrib.admin import RelatedFieldListFilter
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +13,13 @@ from django.template.response import TemplateResponse
 from unfold.admin import ModelAdmin
 
 from fuwushe.org.scoping import is_scoped_model, scope_for
+
+
+def error_text(exc: ValidationError | PermissionDenied) -> str:
+    """A service's refusal as one line for an admin message or form."""
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return str(exc) or "您无权进行此操作。"
 
 
 def is_center(request: HttpRequest) -> bool:

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from unfold.admin import ModelAdmin
 
-from fuwushe.org.admin_base import ScopedAdmin
+from fuwushe.org.admin_base import ScopedAdmin, error_text
 from fuwushe.org.scoping import CLUB, scope_for
 from members.models import (
     advanced_age_threshold,
@@ -39,12 +39,6 @@ def advanced_age(request: HttpRequest) -> int:
 
 def is_club_user(request: HttpRequest) -> bool:
     return scope_for(request.user).level == CLUB
-
-
-def error_text(exc: ValidationError | PermissionDenied) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or "您无权进行此操作。"
 
 
 class PersonSearch:

@@ -21,7 +21,7 @@ from unfold.decorators import action, display
 
 from fuwushe.audit.access import record_sensitive_access
 from fuwushe.imports.admin_views import PipelineImportMixin
-from fuwushe.org.admin_base import HISTORY_LIMIT, is_center
+from fuwushe.org.admin_base import HISTORY_LIMIT, error_text, is_center
 from fuwushe.org.models import Club
 from members import services
 from members.admin.base import (
@@ -32,7 +32,6 @@ from members.admin.base import (
     action_page,
     advanced_age,
     confirmed_form,
-    error_text,
     run_for_each,
 )
 from members.admin.filters import AgeBandFilter, CareFilter, RoleFilter, StatusFilter
