@@ -325,3 +325,5 @@ LOGGING = {
 PRIVATE_FILE_MAX_BYTES = envint("PRIVATE_FILE_MAX_MB", 20) * 1024 * 1024
 # An imported ledger is kept as a private file: one limit for both.
 FUWUSHE_IMPORT_MAX_BYTES = PRIVATE_FILE_MAX_BYTES
+# Memory a workbook's parse may add, in a child process (fuwushe.imports.limits), in MB.
+FUWUSHE_IMPORT_MEMORY_MB = envint("FUWUSHE_IMPORT_MEMORY_MB", 512)

@@ -1,20 +1,24 @@
 """Read an uploaded ledger (XLSX, XLS or CSV) into its header and its data rows.
 
 The format is judged by content, never by the file's name. Row numbers are the ones Excel
-shows, so that an error can say "第 12 行" and the user finds that row at once.
+shows, so that an error can say "第 12 行" and the user finds that row at once. Workbooks
+are parsed in a child process under a memory limit, and a sheet reaching far beyond what
+a ledger holds is refused (limits.py).
 """
 
 import csv
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain, islice
 
 from django.conf import settings
 from django.core.files import File
-from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetTypeEnum
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from fuwushe.files.validation import (
     CSV,
@@ -25,11 +29,16 @@ from fuwushe.files.validation import (
     is_zip_bomb,
     size_label,
 )
+from fuwushe.imports import limits
+
+logger = logging.getLogger(__name__)
 
 HEADER_SEARCH_ROWS = 30
 FOOTER_WORDS = ("合计", "总计", "小计", "共计")
 CSV_DELIMITERS = (",", ";", "\t")
 CSV_SAMPLE_CHARS = 64 * 1024
+# A workbook's rows come from the parsing child in batches of this many.
+ROWS_PER_BATCH = 1000
 
 NOT_A_SPREADSHEET = (
     "无法读取这个文件：它不是 Excel 表格（XLSX、XLS）或 CSV 文件，或者文件已损坏。"
@@ -45,6 +54,10 @@ HEADER_EDGE_PUNCTUATION = ":;,.、。!?-—_/|"
 # Control characters never found in a text ledger; tab, CR and LF are fine.
 BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SPACE_RUNS = re.compile(r"\s+")
+# What the parsing child sends besides batches of rows (lists): a worksheet's start with
+# its name and the index of its first column, its end, a sheet reaching beyond the limits
+# with how far, and a file calamine cannot read.
+SHEET, SHEET_END, OVERSIZED, UNREADABLE = "sheet", ("sheet_end",), "oversized", ("unreadable",)
 
 # A sheet's cells, row by row from Excel row 1, each row starting at column A.
 Cells = Sequence[object]
@@ -145,6 +158,9 @@ def _tables(data: bytes, limit: int) -> Iterator[_Table]:
     if file_type == XLSX:
         if is_zip_bomb(upload, limit):
             raise Rejected("too_large", "文件解压后过大，疑似恶意构造的压缩文件，已拒绝。")
+        refusal = limits.oversized_sheet(data, cells_up_to=limits.EAGER_SCAN_BYTES)
+        if refusal is not None:
+            raise Rejected("too_large", refusal)
         yield from _workbook_tables(data)
     elif file_type == XLS:
         yield from _workbook_tables(data)
@@ -155,31 +171,71 @@ def _tables(data: bytes, limit: int) -> Iterator[_Table]:
 
 
 def _workbook_tables(data: bytes) -> Iterator[_Table]:
+    # calamine reads in a child process under a memory limit (fuwushe.imports.limits).
+    # The tables share its one stream: rows of a table the caller has left are skipped
+    # here; the child lives as long as the stream, which the last table's rows hold.
+    child = limits.Child(partial(_read_workbook, data), memory_mb=settings.FUWUSHE_IMPORT_MEMORY_MB)
+    events = _events(child)
+    for event in events:
+        if isinstance(event, tuple) and event[0] == SHEET:
+            yield _Table(event[1], _sheet_rows(events, event[2]))
+
+
+def _read_workbook(data: bytes) -> Iterator[object]:
+    """In the child: for each worksheet with cells, (SHEET, name, first column), its rows
+    in batches and SHEET_END; (OVERSIZED, name, rows, columns) for a sheet beyond the
+    limits; UNREADABLE when calamine cannot read the file."""
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except (CalamineError, ValueError) as exc:
-        raise Rejected("not_a_spreadsheet", NOT_A_SPREADSHEET) from exc
-    with book:
-        for sheet_info in book.sheets_metadata:
-            if sheet_info.typ != SheetTypeEnum.WorkSheet:
-                continue  # charts and macros hold no rows
-            try:
+        with CalamineWorkbook.from_filelike(io.BytesIO(data)) as book:
+            for sheet_info in book.sheets_metadata:
+                if sheet_info.typ != SheetTypeEnum.WorkSheet:
+                    continue  # charts and macros hold no rows
                 sheet = book.get_sheet_by_name(sheet_info.name)
-            except (CalamineError, ValueError) as exc:
-                raise Rejected("not_a_spreadsheet", NOT_A_SPREADSHEET) from exc
-            yield _Table(sheet_info.name, _sheet_rows(sheet))
+                if sheet.start is None or sheet.end is None:
+                    continue
+                reach = limits.Reach(sheet.end[0] + 1, sheet.end[1] + 1)
+                if reach.exceeds_limits():
+                    yield (OVERSIZED, sheet_info.name, reach.rows, reach.columns)
+                    return
+                yield (SHEET, sheet_info.name, sheet.start[1])
+                rows = sheet.iter_rows()
+                while batch := list(islice(rows, ROWS_PER_BATCH)):
+                    yield batch
+                yield SHEET_END
+    except (CalamineError, ValueError):
+        yield UNREADABLE
 
 
-def _sheet_rows(sheet: CalamineSheet) -> Iterator[Cells]:
+def _events(child: limits.Child) -> Iterator[object]:
+    try:
+        for event in child:
+            if isinstance(event, tuple) and event[0] == OVERSIZED:
+                _, name, rows, columns = event
+                reach = limits.Reach(rows, columns)
+                raise Rejected("too_large", limits.oversized_message(name, reach))
+            if event == UNREADABLE:
+                raise Rejected("not_a_spreadsheet", NOT_A_SPREADSHEET)
+            yield event
+    except limits.LimitExceeded as exceeded:
+        raise Rejected("too_large", exceeded.message) from None
+    except limits.ChildFailed as failed:
+        # calamine panicked (a bug of its own, met by a malformed file), or ours did.
+        logger.error("Reading a workbook failed in the child process:\n%s", failed)
+        raise Rejected("not_a_spreadsheet", NOT_A_SPREADSHEET) from None
+
+
+def _sheet_rows(events: Iterator[object], first_column: int) -> Iterator[Cells]:
     # iter_rows() pads the empty rows above the first cell, so its rows are numbered as in
     # Excel; it does not pad the empty columns left of the first cell, so they are added.
-    start = sheet.start
-    if start is None:
-        return iter(())
-    if not start[1]:
-        return iter(sheet.iter_rows())
-    padding = [""] * start[1]
-    return ([*padding, *row] for row in sheet.iter_rows())
+    # (The padding is bounded by the limits on rows × columns, fuwushe.imports.limits.)
+    padding = [""] * first_column
+    for batch in events:
+        if not isinstance(batch, list):
+            return  # SHEET_END
+        if padding:
+            yield from ([*padding, *row] for row in batch)
+        else:
+            yield from batch
 
 
 def _csv_table(data: bytes) -> _Table:

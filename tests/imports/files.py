@@ -4,6 +4,7 @@ import csv
 import datetime
 import hashlib
 import io
+import re
 import struct
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -170,3 +171,115 @@ def random_bytes(size: int = 4096) -> bytes:
     """Bytes that look random and are the same on every run."""
     blocks = (hashlib.sha256(n.to_bytes(4, "big")).digest() for n in range(size // 32 + 1))
     return b"".join(blocks)[:size]
+
+
+# --- Sheets that reach far (fuwushe.imports.limits) ----------------------------------
+
+SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def sheet_xlsx(
+    sheet_data: str, *, dimension: str | None = None, sheet_name: str = "花名册"
+) -> bytes:
+    """A workbook of one sheet whose <sheetData> holds `sheet_data` as written."""
+    declared = f'<dimension ref="{dimension}"/>' if dimension else ""
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{SPREADSHEET_NS}">'
+        f"{declared}<sheetData>{sheet_data}</sheetData></worksheet>"
+    )
+    return zip_bytes(
+        {
+            "[Content_Types].xml": (
+                b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns='
+                b'"http://schemas.openxmlformats.org/package/2006/content-types">'
+                b'<Default Extension="rels" ContentType='
+                b'"application/vnd.openxmlformats-package.relationships+xml"/>'
+                b'<Default Extension="xml" ContentType="application/xml"/>'
+                b'<Override PartName="/xl/workbook.xml" ContentType='
+                b'"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                b'<Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+                b'"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                b"</Types>"
+            ),
+            "_rels/.rels": (
+                b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns='
+                b'"http://schemas.openxmlformats.org/package/2006/relationships">'
+                b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                b'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+                b"</Relationships>"
+            ),
+            "xl/workbook.xml": (
+                f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{SPREADSHEET_NS}" '
+                f'xmlns:r="{RELATIONSHIPS_NS}"><sheets><sheet name="{sheet_name}" sheetId="1" '
+                'r:id="rId1"/></sheets></workbook>'
+            ).encode(),
+            "xl/_rels/workbook.xml.rels": (
+                b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns='
+                b'"http://schemas.openxmlformats.org/package/2006/relationships">'
+                b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                b'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+                b"</Relationships>"
+            ),
+            "xl/worksheets/sheet1.xml": sheet.encode(),
+        }
+    )
+
+
+def text_cell(reference: str, text: object) -> str:
+    return f'<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def text_row(number: int, values: Sequence[object]) -> str:
+    """A <row> whose cells, from column A, hold `values` as text."""
+    cells = (text_cell(f"{chr(ord('A') + i)}{number}", v) for i, v in enumerate(values))
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def roster_sheet_data(rows: int) -> str:
+    """<sheetData> rows: ROSTER_HEADER's first four columns, then `rows` people."""
+    people = (
+        text_row(n, [n - 1, f"党员{n}", "男", f"3701021950{n:08d}"]) for n in range(2, rows + 2)
+    )
+    return text_row(1, ROSTER_HEADER[:4]) + "".join(people)
+
+
+def far_cell_xlsx_row(reference: str) -> str:
+    """A <row> holding one cell, "x", at `reference`."""
+    row = "".join(c for c in reference if c.isdigit())
+    return f'<row r="{row}">{text_cell(reference, "x")}</row>'
+
+
+def far_cell_xlsx(reference: str) -> bytes:
+    """A two-person roster with one more cell, "x", at `reference` in a row of its own;
+    the declared dimension still says A1:F2, as a crafted file would."""
+    data = xlsx([ROSTER_HEADER, [1, "王允功", "男", "370102195003011234"]])
+    far = f"{far_cell_xlsx_row(reference)}</sheetData>".encode()
+    return rewrite_zip(
+        data, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b"</sheetData>", far)
+    )
+
+
+def declared_xlsx(dimension: str) -> bytes:
+    """A two-person roster whose sheet declares `dimension`."""
+    data = xlsx([ROSTER_HEADER, [1, "王允功", "男", "370102195003011234"]])
+    return rewrite_zip(
+        data,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(
+            rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(), xml
+        ),
+    )
+
+
+def far_cell_xls(row: int = 65536, column: int = 256) -> bytes:
+    """An Excel 97–2003 roster header with one more cell at `row` and `column` (counted
+    from 1), by default the last ones an XLS has (IV65536)."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("花名册")
+    for number, header in enumerate(ROSTER_HEADER):
+        sheet.write(0, number, header)
+    sheet.write(row - 1, column - 1, "x")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
