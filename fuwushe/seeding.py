@@ -2,15 +2,20 @@
 
 Each app adds a `seeding.py` with functions decorated by `@seeder(...)`. A seeder
 must be idempotent (running it twice leaves the same rows), deterministic for a
-given seed (it draws only from `context.rng(name)`), and bulk-fast.
+given seed (it draws only from `context.rng(name)`), and bulk-fast. It creates what
+is missing and never changes a row that exists: `bin/run` seeds on every start, and
+an edit someone made to a demo record must survive it.
 """
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
+from django.db import models
 from django.utils.module_loading import autodiscover_modules
+
+M = TypeVar("M", bound=models.Model)
 
 ScaleName = Literal["small", "full", "stress"]
 
@@ -78,3 +83,24 @@ def registered_seeders(*, organisation_only: bool = False) -> list[Seeder]:
     autodiscover_modules("seeding")
     chosen = [s for s in _registry.values() if s.organisation or not organisation_only]
     return sorted(chosen, key=lambda s: (s.order, s.name))
+
+
+def create_missing(objects: Sequence[M], key: Sequence[str]) -> dict[tuple[Any, ...], M]:
+    """Insert the objects whose `key` (unique fields, by attribute name) is not taken yet.
+
+    Returns key → the stored object: a row that exists comes back as it is in the
+    database, whatever the planned object says.
+    """
+    if not objects:
+        return {}
+    model = type(objects[0])
+
+    def key_of(obj: models.Model) -> tuple[Any, ...]:
+        return tuple(getattr(obj, name) for name in key)
+
+    first = {getattr(obj, key[0]) for obj in objects}
+    stored = {key_of(obj): obj for obj in model._default_manager.filter(**{f"{key[0]}__in": first})}
+    missing = [obj for obj in objects if key_of(obj) not in stored]
+    model._default_manager.bulk_create(missing)
+    stored.update((key_of(obj), obj) for obj in missing)
+    return stored

@@ -12,59 +12,40 @@ from fuwushe.org import seed_data
 from fuwushe.org.models import Club, Community, Department, Level, StaffPosting, User
 from fuwushe.org.roles import sync_role_groups
 from fuwushe.org.services import sync_user_groups
-from fuwushe.seeding import Credential, SeedContext, seeder
+from fuwushe.seeding import Credential, SeedContext, create_missing, seeder
 
 # Shown by `bin/run`; only ever created outside production (seed_demo refuses there).
 DEMO_PASSWORD = "fuwushe-demo-2026"  # noqa: S105 - public by design, never in production
+# Shown instead when someone changed a demo account's password: the seed leaves it alone.
+CHANGED_PASSWORD = "（已被修改，不再是演示密码）"  # noqa: S105 - a notice, not a password
 
 Role = StaffPosting.Role
 # The clubs moved under the management center with the 2018 reform.
 POSTINGS_SINCE = date(2018, 7, 1)
 SHORT_STAFFED_SHARE = 0.1
 
-CLUB_FIELDS = [
-    "name",
-    "department",
-    "address",
-    "city",
-    "county",
-    "founded_on",
-    "status",
-    "merged_into",
-    "merged_on",
-    "elderly_station",
-]
-POSTING_FIELDS = ["level", "role", "department_id", "club_id", "started_on", "elderly_station"]
-USER_FIELDS = ["last_name", "first_name", "is_staff", "is_active", "must_change_password"]
-
 # --- organisation -----------------------------------------------------------------
 
 
 @seeder("organisation", order=5, organisation=True)
 def seed_organisation(context: SeedContext) -> str:
-    """Upsert the real network; the same at every scale."""
-    departments = _upsert_departments()
-    clubs = _upsert_clubs([_active_club(data, departments) for data in seed_data.ACTIVE_CLUBS])
-    merged = _upsert_clubs([_merged_club(data, clubs) for data in seed_data.MERGED_CLUBS])
-    communities = _upsert_communities(clubs)
+    """Create the real network where missing; the same at every scale."""
+    departments = _create_departments()
+    clubs = _create_clubs([_active_club(data, departments) for data in seed_data.ACTIVE_CLUBS])
+    merged = _create_clubs([_merged_club(data, clubs) for data in seed_data.MERGED_CLUBS])
+    communities = _create_communities(clubs)
     return (
         f"老年服务部 {len(departments)} 个，服务社 {len(clubs)} 个（另有已合并 {len(merged)} 个），"
         f"小区 {communities} 个"
     )
 
 
-def _upsert_departments() -> dict[str, Department]:
+def _create_departments() -> dict[str, Department]:
     departments = [
         Department(code=d.code, name=d.name, branch_name=d.branch_name, is_active=True)
         for d in seed_data.DEPARTMENTS
     ]
-    Department.objects.bulk_create(
-        departments,
-        update_conflicts=True,
-        unique_fields=["code"],
-        update_fields=["name", "branch_name", "is_active"],
-    )
-    return {d.code: d for d in departments}
+    return {code: d for (code,), d in create_missing(departments, ["code"]).items()}
 
 
 def _active_club(data: seed_data.ClubData, departments: dict[str, Department]) -> Club:
@@ -86,7 +67,7 @@ def _merged_club(data: seed_data.MergedClubData, clubs: dict[str, Club]) -> Club
     return Club(
         code=data.code,
         name=data.name,
-        department=target.department,
+        department_id=target.department_id,
         address=data.address,
         city=target.city,
         county=target.county,
@@ -97,15 +78,11 @@ def _merged_club(data: seed_data.MergedClubData, clubs: dict[str, Club]) -> Club
     )
 
 
-def _upsert_clubs(clubs: list[Club]) -> dict[str, Club]:
-    # Notes are left alone: they are for people to write.
-    Club.objects.bulk_create(
-        clubs, update_conflicts=True, unique_fields=["code"], update_fields=CLUB_FIELDS
-    )
-    return {club.code: club for club in clubs}
+def _create_clubs(clubs: list[Club]) -> dict[str, Club]:
+    return {code: club for (code,), club in create_missing(clubs, ["code"]).items()}
 
 
-def _upsert_communities(clubs: dict[str, Club]) -> int:
+def _create_communities(clubs: dict[str, Club]) -> int:
     communities = [
         Community(
             name=name, club=clubs[data.code], city=data.city, county=data.county, households=n
@@ -113,49 +90,29 @@ def _upsert_communities(clubs: dict[str, Club]) -> int:
         for data in seed_data.ACTIVE_CLUBS
         for name, n in data.communities
     ]
-    Community.objects.bulk_create(
-        communities,
-        update_conflicts=True,
-        unique_fields=["city", "county", "name"],
-        update_fields=["club", "households"],
-    )
-    return len(communities)
+    return len(create_missing(communities, ["name", "city", "county"]))
 
 
 # --- shared by the account seeders ------------------------------------------------
 
 
-def _upsert_users(users: list[User], *, fields: Sequence[str]) -> dict[str, User]:
-    """Insert or update users by username; a password is only set on insert unless listed."""
-    User.objects.bulk_create(
-        users, update_conflicts=True, unique_fields=["username"], update_fields=fields
-    )
-    return {user.username: user for user in users}
+def _create_users(users: list[User]) -> dict[str, User]:
+    return {username: user for (username,), user in create_missing(users, ["username"]).items()}
 
 
-def _posting_key(posting: StaffPosting) -> tuple[object, ...]:
-    return tuple(getattr(posting, name) for name in POSTING_FIELDS)
+def _create_first_postings(wanted: list[StaffPosting]) -> list[StaffPosting]:
+    """Give a posting to each user who has none yet, open or ended; return those created.
 
-
-def _upsert_open_postings(wanted: list[StaffPosting]) -> None:
-    """Give each user exactly the wanted open posting, creating or correcting it in place."""
-    existing = {
-        p.user_id: p
-        for p in StaffPosting.objects.filter(
-            user_id__in=[w.user_id for w in wanted], ended_on__isnull=True
+    A user who has one keeps it as it is: moved, promoted or gone, that is an edit.
+    """
+    posted = set(
+        StaffPosting.objects.filter(user_id__in=[w.user_id for w in wanted]).values_list(
+            "user_id", flat=True
         )
-    }
-    new, changed = [], []
-    for posting in wanted:
-        current = existing.get(posting.user_id)
-        if current is None:
-            new.append(posting)
-        elif _posting_key(current) != _posting_key(posting):
-            # Demo data is corrected, not re-staffed: no ended posting is left behind.
-            posting.pk = current.pk
-            changed.append(posting)
+    )
+    new = [posting for posting in wanted if posting.user_id not in posted]
     StaffPosting.objects.bulk_create(new)
-    StaffPosting.objects.bulk_update(changed, POSTING_FIELDS)
+    return new
 
 
 # --- demo accounts ----------------------------------------------------------------
@@ -216,31 +173,32 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 
 @seeder("demo_users", order=10, organisation=True)
 def seed_demo_users(context: SeedContext) -> str:
-    """Upsert the demo accounts, all signing in with DEMO_PASSWORD, each with its posting."""
-    password = _demo_password_hash()
-    users = _upsert_users(
-        [_demo_user(demo, password) for demo in DEMO_USERS],
-        fields=[*USER_FIELDS, "is_superuser", "password"],
-    )
-    _upsert_open_postings(
+    """Create the missing demo accounts, signing in with DEMO_PASSWORD, each with its posting."""
+    usernames = [demo.username for demo in DEMO_USERS]
+    held = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
+    # Hashing is slow on purpose: only when an account is to be created.
+    password = make_password(DEMO_PASSWORD) if held != set(usernames) else ""
+    users = _create_users([_demo_user(demo, password) for demo in DEMO_USERS])
+    postings = _create_first_postings(
         [_demo_posting(demo, users[demo.username]) for demo in DEMO_USERS if demo.role]
     )
     sync_role_groups()
-    for user in users.values():
-        sync_user_groups(user)
+    for posting in postings:
+        sync_user_groups(posting.user)
+    demo_password = _signing_in_with_demo_password(list(users.values()), known={password})
     for demo in DEMO_USERS:
-        context.credentials.append(Credential(demo.label, demo.username, DEMO_PASSWORD))
-    return f"演示账号 {len(users)} 个"
+        shown = DEMO_PASSWORD if demo.username in demo_password else CHANGED_PASSWORD
+        context.credentials.append(Credential(demo.label, demo.username, shown))
+    return f"演示账号 {len(users)} 个（本次新建 {len(users) - len(held)} 个）"
 
 
-def _demo_password_hash() -> str:
-    """Reuse the demo users' current hash when it still matches: hashing is slow on purpose."""
-    usernames = [demo.username for demo in DEMO_USERS]
-    hashes = Counter(User.objects.filter(username__in=usernames).values_list("password", flat=True))
-    for encoded, _ in hashes.most_common():
-        if check_password(DEMO_PASSWORD, encoded):
-            return encoded
-    return make_password(DEMO_PASSWORD)
+def _signing_in_with_demo_password(users: list[User], known: set[str]) -> set[str]:
+    """Usernames whose password is still DEMO_PASSWORD; each distinct hash is checked once."""
+    matches = {encoded: True for encoded in known if encoded}
+    for user in users:
+        if user.password not in matches:
+            matches[user.password] = check_password(DEMO_PASSWORD, user.password)
+    return {user.username for user in users if matches[user.password]}
 
 
 def _demo_user(demo: DemoUser, password: str) -> User:
@@ -296,11 +254,10 @@ def seed_club_staff(context: SeedContext) -> str:
     demo_clubs = {demo.club for demo in DEMO_USERS if demo.club}
     clubs = [club for club in seed_data.ACTIVE_CLUBS if club.code not in demo_clubs]
     plans = plan_club_staff(clubs, context.rng("club_staff"))
-    users = _upsert_users([_staff_user(plan) for plan in plans], fields=USER_FIELDS)
+    users = _create_users([_staff_user(plan) for plan in plans])
     club_ids = dict(Club.objects.filter(code__in=[c.code for c in clubs]).values_list("code", "pk"))
     postings = [_staff_posting(plan, users[plan.username], club_ids[plan.club]) for plan in plans]
-    _upsert_open_postings(postings)
-    _sync_many_users_groups(postings)
+    _sync_many_users_groups(_create_first_postings(postings))
     short = sum(1 for n in Counter(plan.club for plan in plans).values() if n == 1)
     return f"服务社工作人员 {len(plans)} 人（只有 1 人的服务社 {short} 个）"
 

@@ -55,7 +55,8 @@ __all__ = [
 
 @seeder("members", order=30)
 def seed_members(context: SeedContext) -> str:
-    """Write the planned members, roles, tags and applicants, attributed to seed_demo."""
+    """Create the planned members, roles, tags and applicants that are missing, attributed to
+    seed_demo; what exists is left as it is."""
     plan = plan_members(context)
     with acting_as(None, source="seed_demo"):
         written = write(plan)
@@ -65,5 +66,5 @@ def seed_members(context: SeedContext) -> str:
     return (
         f"党员 {len(plan.members)} 人（已故 {deceased}、已迁出 {moved}），三长六员 "
         f"{len(plan.roles)} 项，人才库标签 {tags} 个，入党申请人 {len(plan.applicants)} 人；"
-        f"本次新增 {written.created} 条、更新 {written.updated} 条"
+        f"本次新增 {written.created} 条（已有的记录不改动）"
     )

@@ -8,6 +8,7 @@ function of the seed. The import benchmark writes `roster_rows` to a spreadsheet
 import math
 import random
 from bisect import bisect
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -583,17 +584,26 @@ def plan_members(context: SeedContext) -> MembersPlan:
     """Everything the members seeder writes, as plain rows; a pure function of the seed.
 
     Each club draws from its own stream, so its rows at a small scale are the first rows
-    of its full-scale roster.
+    of its full-scale roster. An applicant admitted as a full member is on her club's
+    roster too: she takes the place of the club's last planned row, so that each club
+    keeps its size (东利 its 600).
     """
     clubs = roster_clubs()
     counts = planned_counts(context)
     used: set[str] = set()
+    rosters = {
+        club.code: list(
+            member_rows(club, counts[club.code], context.rng(f"members:{club.code}"), used)
+        )
+        for club in clubs
+    }
+    count = context.scale.count(FULL_APPLICANTS)
+    applicants = list(applicant_rows(clubs, count, context.rng("members:applicants"), used))
+    admitted = Counter(row.club for row in applicants if row.stage == PartyApplicant.Stage.FULL)
     members: list[MemberRow] = []
     roles: list[RoleRow] = []
     for club in clubs:
-        rows = list(member_rows(club, counts[club.code], context.rng(f"members:{club.code}"), used))
+        rows = rosters[club.code][: max(0, counts[club.code] - admitted[club.code])]
         members.extend(rows)
         roles.extend(plan_roles(rows, context.rng(f"members:{club.code}:roles")))
-    count = context.scale.count(FULL_APPLICANTS)
-    applicants = list(applicant_rows(clubs, count, context.rng("members:applicants"), used))
     return MembersPlan(members, roles, applicants)

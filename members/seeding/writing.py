@@ -1,8 +1,9 @@
-"""Write the planned members: bulk, keyed on the ID number, leaving equal rows alone.
+"""Write the planned members: bulk, keyed on the ID number, creating only what is missing.
 
-A second run with the same seed writes nothing (no row, no audit event); a row that
-differs from the plan is updated in place, so records pointing at it stay valid. Nothing
-is deleted.
+A row that exists is never changed, so an edit someone made to a demo record (a former
+unit corrected, a member moved to another club, a duty ended) survives the next run; a
+second run with the same seed writes nothing (no row, no audit event). Tags and duties
+come with the member they belong to, when it is created. Nothing is deleted.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,6 +18,7 @@ from fuwushe.org.models import Club, Community
 from members.identity import pinyin_columns
 from members.models import (
     PERSON_DETAIL_COLUMNS,
+    Category,
     Member,
     MemberRole,
     MemberTag,
@@ -40,7 +42,6 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 PERSON_FIELDS = PERSON_DETAIL_COLUMNS
 PINYIN_FIELDS = ("name_pinyin", "name_initials")
-# Notes are left alone: they are for people to write.
 MEMBER_FIELDS = (
     "club_id",
     "category",
@@ -60,17 +61,11 @@ MEMBER_FIELDS = (
     "left_on",
     "died_on",
 )
-APPLICANT_FIELDS = ["club", "stage", *PartyApplicant.STAGE_DATES.values()]
 
 
 @dataclass
 class Written:
     created: int = 0
-    updated: int = 0
-
-    def add(self, created: int, updated: int) -> None:
-        self.created += created
-        self.updated += updated
 
 
 def write(plan: MembersPlan) -> Written:
@@ -87,23 +82,31 @@ def write(plan: MembersPlan) -> Written:
         )
         for row in rows
     }
-    person_ids = _upsert(Person, "id_number", PERSON_FIELDS, people, written, derive=_with_pinyin)
+    person_ids, _ = _insert_missing(Person, "id_number", PERSON_FIELDS, people, written, _pinyin)
     members = {
         person_ids[row.person.id_number]: _member_values(row, clubs[row.club])
         for row in plan.members
     }
-    member_ids = _upsert(Member, "person_id", MEMBER_FIELDS, members, written)
-    by_number = {
-        row.person.id_number: member_ids[person_ids[row.person.id_number]] for row in plan.members
+    # An application that reached the last stage has put the person on the roster.
+    members.update(
+        (person_ids[row.person.id_number], _admitted_member_values(row, clubs[row.club]))
+        for row in plan.applicants
+        if row.stage == PartyApplicant.Stage.FULL
+    )
+    member_ids, created = _insert_missing(Member, "person_id", MEMBER_FIELDS, members, written)
+    new_members = {
+        row.person.id_number: member_ids[person_ids[row.person.id_number]]
+        for row in plan.members
+        if person_ids[row.person.id_number] in created
     }
-    written.add(_add_tags(plan.members, by_number), 0)
-    written.add(_add_roles(plan.roles, by_number), 0)
+    written.created += _add_tags(plan.members, new_members)
+    written.created += _add_roles(plan.roles, new_members)
     applicants = [
         _applicant(row, clubs[row.club], person_ids[row.person.id_number])
         for row in plan.applicants
     ]
-    written.add(*_upsert_applicants(applicants))
-    if written.created or written.updated:
+    written.created += _create_applicants(applicants)
+    if written.created:
         analyze(Person, Member, MemberTag, MemberRole, PartyApplicant)
     return written
 
@@ -125,7 +128,7 @@ def _person_values(row: PersonRow, community_id: int) -> tuple[Any, ...]:
     )
 
 
-def _with_pinyin(values: tuple[Any, ...]) -> tuple[Any, ...]:
+def _pinyin(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return (*values, *pinyin_columns(values[0]))
 
 
@@ -151,93 +154,81 @@ def _member_values(row: MemberRow, club_id: int) -> tuple[Any, ...]:
     )
 
 
+def _admitted_member_values(row: ApplicantRow, club_id: int) -> tuple[Any, ...]:
+    """The member `applicant_advance` puts on the roster when an application reaches 正式党员."""
+    member = Member(
+        club_id=club_id,
+        category=Category.OTHER,
+        joined_party_on=row.dates[PartyApplicant.STAGE_DATES[PartyApplicant.Stage.PROBATIONARY]],
+        registered_on=row.dates[PartyApplicant.STAGE_DATES[PartyApplicant.Stage.FULL]],
+    )
+    return tuple(getattr(member, name) for name in MEMBER_FIELDS)
+
+
 def _applicant(row: ApplicantRow, club_id: int, person_id: int) -> PartyApplicant:
     return PartyApplicant(person_id=person_id, club_id=club_id, stage=row.stage, **row.dates)
 
 
-def _upsert(
+def _insert_missing(
     model: type[models.Model],
     key: str,
     fields: Sequence[str],
     rows: dict[Any, tuple[Any, ...]],
     written: Written,
     derive: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None,
-) -> dict[Any, int]:
-    """Insert new rows and update changed ones, keyed on a unique column; equal rows are not
-    touched (no write, no audit event). Returns key → primary key.
+) -> tuple[dict[Any, int], set[Any]]:
+    """Insert the rows whose unique `key` column is not taken; leave the others as they are.
 
     `rows` maps a key to the values of `fields`; `derive` appends the values of columns that
-    follow from them (the pinyin of a name), computed only for the rows written.
+    follow from them (the pinyin of a name), computed only for the rows written. Returns
+    key → primary key for every row, and the keys inserted.
     """
-    ids: dict[Any, int] = {}
-    current: dict[Any, tuple[Any, ...]] = {}
-    for pk, value, *values in select_by_keys(model, key, fields, list(rows)):
-        ids[value] = pk
-        current[value] = tuple(values)
-    changed = [k for k, values in rows.items() if k in current and current[k] != values]
-    new = [k for k in rows if k not in current]
+    ids = {value: pk for pk, value in select_by_keys(model, key, (), list(rows))}
+    new = [k for k in rows if k not in ids]
     extra = PINYIN_FIELDS if derive else ()
-    for chunk in batched([*new, *changed], BATCH_SIZE):
+    for chunk in batched(new, BATCH_SIZE):
         values = [(k, *(derive(rows[k]) if derive else rows[k])) for k in chunk]
-        ids.update(insert_rows(model, (key, *fields, *extra), values, update_on_conflict=True))
-    written.add(len(new), len(changed))
-    return ids
+        ids.update(insert_rows(model, (key, *fields, *extra), values))
+    written.created += len(new)
+    return ids, set(new)
 
 
-def _add_tags(rows: Sequence[MemberRow], member_ids: dict[str, int]) -> int:
+def _add_tags(rows: Sequence[MemberRow], new_members: dict[str, int]) -> int:
+    """The planned talent tags of the members just created (others keep what they have)."""
+    rows = [row for row in rows if row.tags and row.person.id_number in new_members]
     names = {tag for row in rows for tag in row.tags}
     for name in names - set(
         TalentTag.objects.filter(name__in=names).values_list("name", flat=True)
     ):
         TalentTag.objects.get_or_create(name=name, defaults={"is_standard": True})
     tag_ids = dict(TalentTag.objects.filter(name__in=names).values_list("name", "pk"))
-    wanted = {(member_ids[row.person.id_number], tag_ids[tag]) for row in rows for tag in row.tags}
-    held = _existing_pairs(MemberTag.objects.all(), "tag_id", {m for m, _ in wanted})
-    missing = sorted(wanted - held)
+    pairs = sorted(
+        {(new_members[row.person.id_number], tag_ids[t]) for row in rows for t in row.tags}
+    )
     MemberTag.objects.bulk_create(
-        [MemberTag(member_id=m, tag_id=t) for m, t in missing], batch_size=BATCH_SIZE
+        [MemberTag(member_id=m, tag_id=t) for m, t in pairs], batch_size=BATCH_SIZE
     )
-    return len(missing)
+    return len(pairs)
 
 
-def _add_roles(roles: Sequence[RoleRow], member_ids: dict[str, int]) -> int:
-    wanted = {(member_ids[r.id_number], r.role): r for r in roles}
-    held = _existing_pairs(
-        MemberRole.objects.filter(ended_on__isnull=True), "role", {m for m, _ in wanted}
+def _add_roles(roles: Sequence[RoleRow], new_members: dict[str, int]) -> int:
+    """The planned duties of the members just created: a duty ended by hand stays ended."""
+    created = [
+        MemberRole(member_id=new_members[r.id_number], role=r.role, started_on=r.started_on)
+        for r in roles
+        if r.id_number in new_members
+    ]
+    MemberRole.objects.bulk_create(created, batch_size=BATCH_SIZE)
+    return len(created)
+
+
+def _create_applicants(applicants: Sequence[PartyApplicant]) -> int:
+    """One seeded application per person, for people who have none (few rows)."""
+    held = set(
+        PartyApplicant.objects.filter(person_id__in=[a.person_id for a in applicants]).values_list(
+            "person_id", flat=True
+        )
     )
-    missing = [
-        MemberRole(member_id=member_id, role=role, started_on=wanted[member_id, role].started_on)
-        for member_id, role in wanted
-        if (member_id, role) not in held
-    ]
-    MemberRole.objects.bulk_create(missing, batch_size=BATCH_SIZE)
-    return len(missing)
-
-
-def _existing_pairs(
-    queryset: models.QuerySet[Any], field: str, member_ids: Iterable[int]
-) -> set[tuple[int, Any]]:
-    return set(queryset.filter(member_id__in=sorted(member_ids)).values_list("member_id", field))
-
-
-def _upsert_applicants(applicants: Sequence[PartyApplicant]) -> tuple[int, int]:
-    """One seeded application per person, found by the person (few rows: plain updates)."""
-    existing = {
-        a.person_id: a
-        for a in PartyApplicant.objects.filter(person_id__in=[a.person_id for a in applicants])
-    }
-    attnames = [
-        PartyApplicant._meta.get_field(name).attname  # type: ignore[union-attr]
-        for name in APPLICANT_FIELDS
-    ]
-    new, changed = [], []
-    for applicant in applicants:
-        current = existing.get(applicant.person_id)
-        if current is None:
-            new.append(applicant)
-        elif any(getattr(current, f) != getattr(applicant, f) for f in attnames):
-            applicant.pk = current.pk
-            changed.append(applicant)
+    new = [applicant for applicant in applicants if applicant.person_id not in held]
     PartyApplicant.objects.bulk_create(new)
-    PartyApplicant.objects.bulk_update(changed, APPLICANT_FIELDS)
-    return len(new), len(changed)
+    return len(new)

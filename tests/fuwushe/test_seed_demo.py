@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from fuwushe import seeding
-from fuwushe.org.seeding import DEMO_PASSWORD
+from fuwushe.org.seeding import CHANGED_PASSWORD, DEMO_PASSWORD
 from fuwushe.seeding import SCALES, SeedContext
 
 pytestmark = pytest.mark.django_db
@@ -44,16 +44,18 @@ def test_running_it_twice_changes_nothing():
     assert after == before
 
 
-def test_it_restores_a_changed_demo_password():
+def test_it_keeps_a_changed_demo_password_and_says_it_is_no_longer_the_demo_one():
     seed()
     user = get_user_model().objects.get(username="center_admin")
     user.set_password("something-else-entirely")
     user.save()
 
-    seed()
+    output = seed()
 
     user.refresh_from_db()
-    assert user.check_password(DEMO_PASSWORD)
+    assert user.check_password("something-else-entirely")
+    assert f"用户名 center_admin  密码 {CHANGED_PASSWORD}" in output
+    assert f"用户名 dept_admin  密码 {DEMO_PASSWORD}" in output
 
 
 def test_it_refuses_to_run_in_production(settings):

@@ -1,6 +1,7 @@
 import hashlib
 import random
 import time
+from collections import Counter
 from datetime import date
 from io import StringIO
 from typing import Any
@@ -13,7 +14,7 @@ from fuwushe.org import seed_data as org_seed_data
 from fuwushe.org.models import Club, User
 from fuwushe.seeding import SCALES, SeedContext
 from members.identity import id_birth_date, id_gender, pinyin_columns, validate_id_number
-from members.models import Member, MemberRole, MemberTag, PartyApplicant, Person
+from members.models import Category, Member, MemberRole, MemberTag, PartyApplicant, Person
 from members.seeding import (
     AS_OF,
     FULL_MEMBERS,
@@ -23,7 +24,10 @@ from members.seeding import (
     roster_clubs,
     roster_rows,
 )
-from members.services import member_update
+from members.services import applicant_advance, member_update
+
+# What differs between two admissions: the row, the person, the club and the dates.
+ADMISSION_OWN = {"id", "person_id", "club_id", "joined_party_on", "registered_on"}
 
 SEEDED_MODELS: list[Any] = [Person, Member, MemberTag, MemberRole, PartyApplicant]
 
@@ -97,7 +101,9 @@ def test_the_pinyin_columns_are_filled_as_the_services_fill_them():
 def test_every_member_is_60_to_100_and_joined_the_party_as_an_adult():
     seed()
 
-    for birth_date, joined in Member.objects.values_list("person__birth_date", "joined_party_on"):
+    # Applicants admitted as full members are younger: they are checked on their own below.
+    rostered = Member.objects.exclude(person__applications__stage=PartyApplicant.Stage.FULL)
+    for birth_date, joined in rostered.values_list("person__birth_date", "joined_party_on"):
         assert 60 <= age_on(birth_date) <= 100
         assert joined is not None and age_on(birth_date, joined) >= 18
         assert joined <= AS_OF
@@ -120,36 +126,74 @@ def test_running_it_twice_changes_nothing():
     assert counts() == total
     assert checksum() == before
     assert audit_events() == events
-    assert "本次新增 0 条、更新 0 条" in output
+    assert "本次新增 0 条（已有的记录不改动）" in output
 
 
 @pytest.mark.django_db
-def test_running_it_again_puts_a_changed_member_back_and_keeps_what_points_at_them():
+def test_running_it_again_keeps_the_edits_made_to_a_member():
     seed()
     center_admin = User.objects.get(username="center_admin")
     member = Member.objects.select_related("person").order_by("pk").first()
-    phone, lives_alone = member.person.phone, member.lives_alone
+    lives_alone = member.lives_alone
     member_update(
         actor=center_admin,
         member=member,
         person={"phone": "13900000000"},
+        former_unit="胜利油田改正后的单位",
         lives_alone=not lives_alone,
     )
-    earlier_duty = MemberRole.objects.create(
-        member=member,
-        role=MemberRole.Role.LIAISON,
-        started_on=date(2019, 1, 1),
-        ended_on=date(2020, 12, 31),
+    other_club = Club.objects.active().exclude(pk=member.club_id).order_by("code").first()
+    Member.objects.filter(pk=member.pk).update(
+        club=other_club, status=Member.Status.DECEASED, died_on=date(2026, 3, 1)
     )
-    people = Person.objects.count()
+    people, members = Person.objects.count(), Member.objects.count()
 
-    seed()
+    output = seed()
 
     member.refresh_from_db()
     member.person.refresh_from_db()
-    assert (member.person.phone, member.lives_alone) == (phone, lives_alone)
-    assert MemberRole.objects.filter(pk=earlier_duty.pk, member=member).exists()
-    assert Person.objects.count() == people
+    assert member.person.phone == "13900000000"
+    assert member.former_unit == "胜利油田改正后的单位"
+    assert member.lives_alone is not lives_alone
+    assert (member.club, member.status, member.died_on) == (
+        other_club,
+        Member.Status.DECEASED,
+        date(2026, 3, 1),
+    )
+    assert (Person.objects.count(), Member.objects.count()) == (people, members)
+    assert "本次新增 0 条" in output
+
+
+@pytest.mark.django_db
+def test_running_it_again_leaves_an_ended_duty_ended_and_a_removed_tag_removed():
+    seed()
+    duty = MemberRole.objects.order_by("pk").first()
+    MemberRole.objects.filter(pk=duty.pk).update(ended_on=date(2026, 6, 30))
+    tag = MemberTag.objects.order_by("pk").first()
+    tag.delete()
+    duties = MemberRole.objects.count()
+
+    seed()
+
+    assert MemberRole.objects.get(pk=duty.pk).ended_on == date(2026, 6, 30)
+    assert not MemberRole.objects.filter(member=duty.member, role=duty.role, ended_on=None).exists()
+    assert MemberRole.objects.count() == duties
+    assert not MemberTag.objects.filter(member=tag.member_id, tag=tag.tag_id).exists()
+
+
+@pytest.mark.django_db
+def test_running_it_again_creates_a_deleted_demo_member_and_nothing_else():
+    seed()
+    member = Member.objects.order_by("-pk").first()
+    MemberTag.objects.filter(member=member).delete()
+    MemberRole.objects.filter(member=member).delete()
+    member.delete()
+    members = Member.objects.count()
+
+    seed()
+
+    assert Member.objects.count() == members + 1
+    assert Member.objects.filter(person=member.person_id).exists()
 
 
 @pytest.mark.django_db
@@ -178,12 +222,63 @@ def test_clubs_have_a_few_of_the_three_captains_and_six_officers():
 
 
 @pytest.mark.django_db
-def test_party_applicants_are_people_who_are_not_members():
+def test_open_party_applications_are_of_people_who_are_not_members():
     seed()
 
     applicants = PartyApplicant.objects.all()
     assert applicants.count() == SCALES["small"].count(200)
-    assert not applicants.filter(person__member__isnull=False).exists()
+    assert applicants.exclude(stage=PartyApplicant.Stage.FULL).exists()
+    assert not applicants.exclude(stage=PartyApplicant.Stage.FULL).filter(
+        person__member__isnull=False
+    )
+
+
+@pytest.mark.django_db
+def test_an_applicant_admitted_as_a_full_member_is_on_the_roster_of_her_club():
+    seed()
+
+    admitted = PartyApplicant.objects.filter(stage=PartyApplicant.Stage.FULL).select_related(
+        "person__member"
+    )
+    assert admitted
+    for applicant in admitted:
+        member = applicant.person.member
+        assert (member.club_id, member.status, member.category) == (
+            applicant.club_id,
+            Member.Status.ACTIVE,
+            Category.OTHER,
+        )
+        assert member.joined_party_on == applicant.probationary_on
+        assert member.registered_on == applicant.full_member_on
+
+
+@pytest.mark.django_db
+def test_the_seeded_admission_is_the_one_the_service_makes():
+    seed()
+    center_admin = User.objects.get(username="center_admin")
+    seeded = Member.objects.get(person__applications__stage=PartyApplicant.Stage.FULL)
+    probationary = PartyApplicant.objects.get(stage=PartyApplicant.Stage.PROBATIONARY)
+
+    applicant_advance(
+        actor=center_admin, applicant=probationary, stage=PartyApplicant.Stage.FULL, on=AS_OF
+    )
+
+    by_service = Member.objects.get(person=probationary.person_id)
+    same = [f.attname for f in Member._meta.concrete_fields if f.attname not in ADMISSION_OWN]
+    assert [getattr(seeded, name) for name in same] == [getattr(by_service, name) for name in same]
+
+
+@pytest.mark.django_db
+def test_every_seeded_person_is_held_by_a_member_or_an_open_application():
+    seed()
+    seed("--seed", "3")
+
+    open_application = PartyApplicant.objects.exclude(stage=PartyApplicant.Stage.FULL)
+    unheld = Person.objects.filter(member__isnull=True).exclude(
+        pk__in=open_application.values("person")
+    )
+    assert Person.objects.count() > 1500
+    assert list(unheld.values_list("name", flat=True)) == []
 
 
 @pytest.mark.django_db
@@ -237,7 +332,20 @@ def test_a_clubs_members_at_small_scale_are_the_first_of_its_full_roster():
         small_rows = [row for row in planned.members if row.club == code]
         full_rows = [row for row in full.members if row.club == code]
         assert small_rows == full_rows[: len(small_rows)]
-    assert len(full.members) == FULL_MEMBERS
+    admitted = [row for row in full.applicants if row.stage == PartyApplicant.Stage.FULL]
+    assert admitted
+    assert len(full.members) + len(admitted) == FULL_MEMBERS
+
+
+def test_an_admitted_applicant_takes_a_planned_place_so_each_club_keeps_its_size():
+    context = SeedContext(scale=SCALES["full"], seed=2007)
+    plan = plan_members(context)
+    sizes = club_sizes(roster_clubs(), FULL_MEMBERS, context.rng("members"))
+
+    on_roster = Counter(row.club for row in plan.members)
+    on_roster.update(row.club for row in plan.applicants if row.stage == PartyApplicant.Stage.FULL)
+    assert dict(on_roster) == sizes
+    assert on_roster[org_seed_data.DONGLI] == 600
 
 
 def test_the_full_scale_spreads_39000_members_with_dongli_at_600():

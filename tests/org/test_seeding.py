@@ -118,7 +118,7 @@ def test_running_it_again_leaves_notes_people_wrote_about_a_club():
     assert club("东利").notes == "2007 年首批试点。"
 
 
-def test_running_it_again_puts_a_demo_user_moved_elsewhere_back_in_place():
+def test_running_it_again_keeps_a_demo_user_moved_elsewhere_where_they_were_moved():
     seed("--org-only")
     StaffPosting.objects.filter(user__username="dongli_director").update(
         club=club("胜北"), role=StaffPosting.Role.DEPUTY
@@ -127,7 +127,42 @@ def test_running_it_again_puts_a_demo_user_moved_elsewhere_back_in_place():
     seed("--org-only")
 
     posting = StaffPosting.objects.get(user__username="dongli_director")
-    assert (posting.club, posting.role) == (club("东利"), StaffPosting.Role.DIRECTOR)
+    assert (posting.club, posting.role) == (club("胜北"), StaffPosting.Role.DEPUTY)
+
+
+def test_running_it_again_keeps_a_renamed_club_a_renamed_demo_user_and_an_ended_posting():
+    seed()
+    Club.objects.filter(code=seed_data.DONGLI).update(
+        name="东利社区党员服务社", address="新地址 1 号"
+    )
+    Department.objects.filter(code="D01").update(name="第一老年服务部（改）")
+    User.objects.filter(username="dept_admin").update(last_name="李", first_name="秀芝")
+    StaffPosting.objects.filter(user__username="c002_staff1").update(ended_on="2026-06-30")
+    clubs, postings = Club.objects.count(), StaffPosting.objects.count()
+
+    seed()
+
+    dongli = Club.objects.get(code=seed_data.DONGLI)
+    assert (dongli.name, dongli.address) == ("东利社区党员服务社", "新地址 1 号")
+    assert Department.objects.get(code="D01").name == "第一老年服务部（改）"
+    admin = User.objects.get(username="dept_admin")
+    assert (admin.last_name, admin.first_name) == ("李", "秀芝")
+    assert not StaffPosting.objects.filter(user__username="c002_staff1", ended_on=None).exists()
+    assert (Club.objects.count(), StaffPosting.objects.count()) == (clubs, postings)
+
+
+def test_running_it_again_creates_a_deleted_demo_user_with_its_posting():
+    seed("--org-only")
+    User.objects.filter(username="dongli_staff").delete()
+
+    seed("--org-only")
+
+    user = User.objects.get(username="dongli_staff")
+    assert user.check_password(DEMO_PASSWORD)
+    assert scope_for(user).club_id == club("东利").pk
+    assert list(user.groups.values_list("name", flat=True)) == [
+        group_name(StaffPosting.Role.PART_TIME)
+    ]
 
 
 def test_org_only_creates_the_organisation_and_demo_users_but_no_club_staff():

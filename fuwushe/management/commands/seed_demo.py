@@ -11,7 +11,7 @@ from fuwushe.seeding import SCALES, SeedContext, registered_seeders
 
 
 class Command(BaseCommand):
-    help = "生成演示数据（可重复运行，同一随机种子结果相同）。"
+    help = "生成演示数据：只补上缺少的记录，已有的记录不改动（可重复运行，同一随机种子结果相同）。"
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
