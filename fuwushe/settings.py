@@ -185,6 +185,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "fuwushe-test" if TESTING else "fuwushe",
+        # A hung or unreachable Redis must cost a request a second, not redis-py's 5 s per
+        # call: readers of the cache fall back to the database (fuwushe/config/selectors.py).
+        "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
     }
 }
 
@@ -325,5 +328,7 @@ LOGGING = {
 PRIVATE_FILE_MAX_BYTES = envint("PRIVATE_FILE_MAX_MB", 20) * 1024 * 1024
 # An imported ledger is kept as a private file: one limit for both.
 FUWUSHE_IMPORT_MAX_BYTES = PRIVATE_FILE_MAX_BYTES
+# Memory a workbook's parse may add, in a child process (fuwushe.imports.limits), in MB.
+FUWUSHE_IMPORT_MEMORY_MB = envint("FUWUSHE_IMPORT_MEMORY_MB", 512)
 # Memory a workbook's parse may add, in a child process (fuwushe.imports.limits), in MB.
 FUWUSHE_IMPORT_MEMORY_MB = envint("FUWUSHE_IMPORT_MEMORY_MB", 512)

@@ -3,13 +3,12 @@
 from functools import partial
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from fuwushe.config.models import ConfigValue
 from fuwushe.config.registry import get_option
-from fuwushe.config.selectors import cache_key
+from fuwushe.config.selectors import cache_drop
 from fuwushe.org.scoping import scope_for
 
 
@@ -31,7 +30,7 @@ def config_set(*, user: Any, key: str, value: object) -> ConfigValue:
     config.updated_by = user
     config.full_clean(validate_unique=False)
     config.save()
-    transaction.on_commit(partial(cache.delete, cache_key(key)))
+    transaction.on_commit(partial(cache_drop, key))
     return config
 
 
@@ -41,4 +40,4 @@ def config_reset(*, user: Any, key: str) -> None:
     _require_center(user)
     get_option(key)
     ConfigValue.objects.filter(key=key).delete()
-    transaction.on_commit(partial(cache.delete, cache_key(key)))
+    transaction.on_commit(partial(cache_drop, key))
