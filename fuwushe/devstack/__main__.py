@@ -1,0 +1,5 @@
+import sys
+
+from fuwushe.devstack.cli import main
+
+sys.exit(main())
