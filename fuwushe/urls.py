@@ -11,3 +11,8 @@ urlpatterns = [
     path("files/", include("fuwushe.files.urls")),
     path("healthz", healthz, name="healthz"),
 ]
+
+handler400 = "fuwushe.errors.bad_request"
+handler403 = "fuwushe.errors.permission_denied"
+handler404 = "fuwushe.errors.page_not_found"
+handler500 = "fuwushe.errors.server_error"
