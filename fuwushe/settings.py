@@ -263,13 +263,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "fuwushe.org.services.RevokeApiTokensOnPasswordChange"},
 ]
 
 # --- API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "fuwushe.api_auth.SessionAuthentication",
+        "fuwushe.api_auth.TokenAuthentication",
     ],
     "DEFAULT_PARSER_CLASSES": [
         "fuwushe.api_errors.JSONParser",
@@ -277,6 +278,10 @@ REST_FRAMEWORK = {
         "fuwushe.api_errors.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "fuwushe.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"token_address": "10/min", "token_username": "10/min"},
+    # Throttles count per client address: behind the proxy that is X-Forwarded-For's
+    # last entry, never a value the client chose itself.
+    "NUM_PROXIES": 1 if SECURE_PROXY_SSL_HEADER else 0,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -337,7 +342,5 @@ LOGGING = {
 PRIVATE_FILE_MAX_BYTES = envint("PRIVATE_FILE_MAX_MB", 20) * 1024 * 1024
 # An imported ledger is kept as a private file: one limit for both.
 FUWUSHE_IMPORT_MAX_BYTES = PRIVATE_FILE_MAX_BYTES
-# Memory a workbook's parse may add, in a child process (fuwushe.imports.limits), in MB.
-FUWUSHE_IMPORT_MEMORY_MB = envint("FUWUSHE_IMPORT_MEMORY_MB", 512)
 # Memory a workbook's parse may add, in a child process (fuwushe.imports.limits), in MB.
 FUWUSHE_IMPORT_MEMORY_MB = envint("FUWUSHE_IMPORT_MEMORY_MB", 512)

@@ -5,6 +5,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from fuwushe.api_auth import TEMPORARY_PASSWORD
+from fuwushe.errors import api_error, is_api
+
 
 class PasswordChangeRequiredMiddleware:
     """Send a user with a temporary password to the password change page first."""
@@ -19,6 +22,9 @@ class PasswordChangeRequiredMiddleware:
             and user.is_authenticated
             and getattr(user, "must_change_password", False)
         ):
+            if is_api(request):
+                # A client program cannot follow a redirect to a form; tell it why instead.
+                return api_error(TEMPORARY_PASSWORD, 403)
             allowed = {
                 reverse("admin:password_change"),
                 reverse("admin:password_change_done"),

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from fuwushe.org.models import Club, Department, Level, StaffPosting, User
 from fuwushe.org.roles import ROLE_PERMISSIONS, group_name
@@ -161,3 +162,27 @@ def staff_account_deactivate(*, actor: Any, user: User, ended_on: date | None = 
     user.is_active = False
     user.save(update_fields=["is_active"])
     sync_user_groups(user)
+
+
+def api_tokens_revoke(*, user: User) -> None:
+    """End the user's API tokens: a client must sign in again with the new password."""
+    Token.objects.filter(user=user).delete()
+
+
+class RevokeApiTokensOnPasswordChange:
+    """Revoke a user's API tokens whenever their password changes, on every path.
+
+    Listed in AUTH_PASSWORD_VALIDATORS for Django's `password_changed` hook, which runs
+    once a new password is saved, whoever set it: a reset (staff_password_reset), the
+    user's own change in the admin, `manage.py changepassword`. It validates nothing.
+    """
+
+    def validate(self, password: str, user: Any = None) -> None:
+        return None
+
+    def password_changed(self, password: str, user: Any = None) -> None:
+        if user is not None and user.pk is not None:
+            api_tokens_revoke(user=user)
+
+    def get_help_text(self) -> str:
+        return "修改密码后，此前发放的接口令牌全部失效。"
