@@ -9,6 +9,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.forms.models import BaseInlineFormSet
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminSelectWidget,
@@ -26,6 +28,7 @@ from members.privacy import SENSITIVE_FIELDS, masked
 
 # Typed into an empty phone box on the change form, this removes the number.
 CLEAR_WORD = "无"
+SAVED_AT_THE_SAME_TIME = "刚才有人同时保存了相同的记录（如同一身份证号），请刷新后重试。"
 
 
 def _text(label: str, *, required: bool = False, max_length: int = 50, **kwargs: Any) -> Any:
@@ -163,9 +166,18 @@ class SavedByServices(forms.ModelForm):
         if self.errors:
             return
         try:
-            self.instance = self.save_through_services()
+            saved = self.save_through_services()
         except (ValidationError, PermissionDenied) as exc:
             apply_service_error(self, exc)
+        except IntegrityError:
+            # Someone saved the same record at the same moment (the service rolled its
+            # own part back): a form error, not a server error.
+            self.add_error(None, SAVED_AT_THE_SAME_TIME)
+        else:
+            # The admin gave this instance to the inline formsets before validating: they
+            # must see the saved record (its duties are saved to it), so it becomes that.
+            if saved is not self.instance:
+                vars(self.instance).update(vars(saved))
 
     def save_through_services(self) -> Any:
         raise NotImplementedError
@@ -250,6 +262,57 @@ class ApplicantForm(PersonFields, SavedByServices):
         if changes:
             services.person_update(actor=self.user, person=self.instance.person, data=changes)
         return self.instance
+
+
+class MemberRoleFormSet(BaseInlineFormSet):
+    """Duty rows, saved through member_role_assign / member_role_end while they validate.
+
+    A row the services refuse then shows the refusal beside what was typed, like any
+    form error; the admin rolls the whole POST back when the page is shown again.
+    """
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        # What formset.save() would have recorded, for the admin's change message.
+        self.new_objects: list[MemberRole] = []
+        self.changed_objects: list[tuple[MemberRole, list[str]]] = []
+        self.deleted_objects: list[MemberRole] = []
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:
+            return  # the rows' own errors first; without a saved member, nothing to save to
+        for row in self.forms:
+            if not row.has_changed():
+                continue
+            try:
+                with transaction.atomic():
+                    self._save_row(row)
+            except (ValidationError, PermissionDenied) as exc:
+                apply_service_error(row, exc)
+            except IntegrityError:
+                row.add_error(None, SAVED_AT_THE_SAME_TIME)
+
+    def _save_row(self, row: Any) -> None:
+        data = row.cleaned_data
+        member = self.instance
+        if row.instance.pk is None:
+            assignment = services.member_role_assign(
+                actor=self.user, member=member, role=data["role"], started_on=data["started_on"]
+            )
+            if data.get("ended_on"):
+                services.member_role_end(
+                    actor=self.user, assignment=assignment, ended_on=data["ended_on"]
+                )
+            self.new_objects.append(assignment)
+        elif "ended_on" in row.changed_data and data.get("ended_on"):
+            assignment = services.member_role_end(
+                actor=self.user,
+                assignment=MemberRole.objects.get(pk=row.instance.pk),
+                ended_on=data["ended_on"],
+            )
+            self.changed_objects.append((assignment, ["ended_on"]))
 
 
 class MemberRoleForm(forms.ModelForm):

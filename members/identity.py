@@ -20,12 +20,30 @@ ID_LENGTH = 18
 OLD_ID_LENGTH = 15
 # Characters people put between digits, and the spaces Excel and web pages bring in.
 SPACES = " \u00a0\u3000\t\r\n"
+# Digits are ASCII digits: Python's \d and str.isdigit() also take ٨ or ८, which NFKC
+# leaves as they are (it only turns full-width digits into ASCII).
+DIGITS = "0123456789"
 _SEPARATORS = re.compile(r"[\s\u00a0\u3000\-－—–()（）]")
-_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 # An area code and the local number: 010 and 02x with 8 digits, the other (four-digit)
 # area codes with 7 or 8.
-LANDLINE = re.compile(r"^(?:0[12]\d{9}|0[3-9]\d{9,10})$")
+LANDLINE = re.compile(r"^(?:0[12][0-9]{9}|0[3-9][0-9]{9,10})$")
+# Zero-width characters that Excel and web pages bring in beside a name: invisible and
+# meaningless in a Chinese name, so dropped like spaces (direction controls are refused).
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_NO_ZERO_WIDTH = str.maketrans(dict.fromkeys(ZERO_WIDTH))
+# The separator in minority names (阿依古丽·买买提), however it was typed.
+NAME_DOT = "·"
+_NAME_DOTS = str.maketrans(dict.fromkeys("•・･‧∙⋅.", NAME_DOT))
+# Control, format (direction overrides among them), surrogate and line/paragraph
+# separator characters: nothing a person types into a name or an address.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# Private-use and unassigned code points: no standard character.
+_NONSTANDARD_CATEGORIES = frozenset({"Co", "Cn"})
+# Planes 2 and 3 hold only CJK ideographs: a rare character of a name added there by a
+# Unicode version newer than this Python's is still a character, not an unassigned one.
+_IDEOGRAPH_PLANES = range(0x20000, 0x40000)
 
 
 class Gender:
@@ -33,17 +51,67 @@ class Gender:
     FEMALE = "female"
 
 
-def clean_name(value: str) -> str:
-    """Drop ordinary, non-breaking and full-width spaces anywhere in a Chinese name."""
-    name = "".join(ch for ch in unicodedata.normalize("NFKC", value) if ch not in SPACES)
+def clean_name(value: str, label: str = "姓名") -> str:
+    """A person's name: spaces and zero-width characters out, one kind of middle dot.
+
+    Refused, naming the field: a name with invisible, control (direction overrides among
+    them) or non-standard characters, and one without a letter (Chinese characters, or
+    Latin letters for a foreign name).
+    """
+    typed = unicodedata.normalize("NFKC", value).translate(_NO_ZERO_WIDTH)
+    name = "".join(ch for ch in typed if ch not in SPACES).translate(_NAME_DOTS)
     if not name:
-        raise ValidationError("请填写姓名。", code="missing_required")
+        if value.strip(SPACES):
+            raise _hidden_error(label)  # nothing but zero-width characters
+        raise ValidationError("请填写%(field)s。", code="missing_required", params={"field": label})
+    check_visible(name, label)
+    if not any(_is_letter(ch) for ch in name):
+        raise ValidationError(
+            "%(field)s“%(value)s”中没有文字，请填写本人的姓名。",
+            code="bad_name",
+            params={"field": label, "value": name},
+        )
     return name
 
 
+def _is_letter(ch: str) -> bool:
+    # 〇 (as in 王〇) is a number-letter.
+    return unicodedata.category(ch)[0] == "L" or ch == "〇" or ord(ch) in _IDEOGRAPH_PLANES
+
+
+def check_visible(value: str, label: str) -> None:
+    """Refuse text holding control or invisible characters (direction overrides, NUL,
+    private-use code points): what is stored must read as it is shown."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category in _HIDDEN_CATEGORIES:
+            raise _hidden_error(label)
+        if category in _NONSTANDARD_CATEGORIES and ord(ch) not in _IDEOGRAPH_PLANES:
+            raise ValidationError(
+                "%(field)s中有系统不认识的字符（U+%(code)04X，可能是自造字或乱码），"
+                "请改用规范汉字后重新填写。",
+                code="bad_characters",
+                params={"field": label, "code": ord(ch)},
+            )
+
+
+def _hidden_error(label: str) -> ValidationError:
+    return ValidationError(
+        "%(field)s含有不可见字符或控制字符（常见于从网页或 Excel 复制的内容），请删除后重新输入。",
+        code="hidden_characters",
+        params={"field": label},
+    )
+
+
+def ascii_digits(text: str) -> bool:
+    """Whether `text` is one or more of the digits 0–9 (and no other script's digits)."""
+    return bool(text) and all(ch in DIGITS for ch in text)
+
+
 def compact_id_number(value: str) -> str:
-    """Full-width digits to ASCII, spaces out, a trailing x upper-cased."""
-    text = unicodedata.normalize("NFKC", str(value))
+    """Full-width digits to ASCII, spaces and zero-width characters out, a trailing x
+    upper-cased."""
+    text = unicodedata.normalize("NFKC", str(value)).translate(_NO_ZERO_WIDTH)
     return "".join(ch for ch in text if ch not in SPACES).upper()
 
 
@@ -61,14 +129,14 @@ def validate_id_number(value: str) -> str:
             code="bad_id_format",
             params={"value": value},
         )
-    if len(number) == OLD_ID_LENGTH and number.isdigit():
+    if len(number) == OLD_ID_LENGTH and ascii_digits(number):
         raise ValidationError(
             "“%(value)s”是 15 位旧身份证号，须换成 18 位号码再登记"
             "（录入页面可勾选“转换 15 位旧号码”，转换后请核对）。",
             code="bad_id_format",
             params={"value": value},
         )
-    if len(number) != ID_LENGTH or not number[:-1].isdigit() or not re.match(r"[\dX]", number[-1]):
+    if len(number) != ID_LENGTH or not ascii_digits(number[:-1]) or number[-1] not in DIGITS + "X":
         raise ValidationError(
             "身份证号“%(value)s”格式不对：应为 18 位，前 17 位是数字，最后一位是数字或 X。",
             code="bad_id_format",
@@ -120,7 +188,7 @@ def _is_province_code(region: str) -> bool:
 def convert_old_id_number(value: str) -> str:
     """Turn a 15-digit ID number (issued before 1999) into its 18-character form."""
     number = compact_id_number(value)
-    if len(number) != OLD_ID_LENGTH or not number.isdigit():
+    if len(number) != OLD_ID_LENGTH or not ascii_digits(number):
         raise ValidationError("只有 15 位纯数字的旧身份证号才能转换。", code="bad_id_format")
     body = f"{number[:6]}19{number[6:]}"
     return validate_id_number(body + ric.calc_check_digit(body + "0"))
@@ -173,10 +241,10 @@ def normalise_phone(value: str) -> str:
     Full-width digits, spaces, dashes and brackets are accepted as typed; a leading +86
     or 86 on a mobile is dropped.
     """
-    text = unicodedata.normalize("NFKC", str(value)).strip(SPACES)
+    text = unicodedata.normalize("NFKC", str(value)).translate(_NO_ZERO_WIDTH).strip(SPACES)
     if not text:
         return ""
-    if re.fullmatch(r"\d+\.0", text):
+    if re.fullmatch(r"[0-9]+\.0", text):
         text = text[:-2]  # a phone stored as a number in Excel
     digits = _SEPARATORS.sub("", text)
     if digits.startswith("+86"):

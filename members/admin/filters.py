@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from typing import Any, cast
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import (
     Q,
     QuerySet,
@@ -21,6 +21,12 @@ from members.models import (
 )
 
 
+def warn_ignored(request: HttpRequest, list_filter: admin.SimpleListFilter, shown: str) -> None:
+    """Say that a filter value which is none of the choices (a hand-edited or hostile URL)
+    was ignored, instead of letting it reach the database."""
+    messages.warning(request, f"“{list_filter.title}”的筛选值无效，已按“{shown}”显示。")
+
+
 class DefaultStatusFilter(admin.SimpleListFilter):
     """A status filter that applies its default until asked otherwise, like an "active"
     filter; "全部" shows every status."""
@@ -35,9 +41,16 @@ class DefaultStatusFilter(admin.SimpleListFilter):
         return [*self.statuses.choices, (self.ALL, "全部")]
 
     def current(self) -> str:
-        return str(self.value() or self.default)
+        value = self.value()
+        return str(value) if value is not None and self.is_choice() else self.default
+
+    def is_choice(self) -> bool:
+        value = self.value()
+        return value is None or value == self.ALL or value in self.statuses.values
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if not self.is_choice():
+            warn_ignored(request, self, self.statuses(self.default).label)
         if self.current() == self.ALL:
             return queryset
         return queryset.filter(status=self.current())
@@ -80,6 +93,8 @@ class AgeBandFilter(admin.SimpleListFilter):
         if value == ADVANCED:
             return members.aged_at_least(advanced_age(request))
         if value not in AGE_BANDS:
+            if value is not None:
+                warn_ignored(request, self, "全部")
             return members
         _, lowest, below = AGE_BANDS[value]
         if lowest is not None:
@@ -109,6 +124,8 @@ class CareFilter(admin.SimpleListFilter):
             for flag in CARE_FLAGS:
                 flagged |= Q(**{flag: True})
             return members.filter(flagged)
+        if value is not None:
+            warn_ignored(request, self, "全部")
         return members
 
 
@@ -135,6 +152,8 @@ class RoleFilter(admin.SimpleListFilter):
         elif value in MemberRole.Role.values:
             roles = [value]
         else:
+            if value is not None:
+                warn_ignored(request, self, "全部")
             return queryset
         holders = MemberRole.objects.current().filter(role__in=roles).values("member_id")
         return queryset.filter(pk__in=holders)

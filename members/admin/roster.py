@@ -7,7 +7,7 @@ from typing import Any, cast
 import pghistory.models
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Model,
     Prefetch,
@@ -21,14 +21,13 @@ from unfold.decorators import action, display
 
 from fuwushe.audit.access import record_sensitive_access
 from fuwushe.imports.admin_views import PipelineImportMixin
-from fuwushe.org.admin_base import HISTORY_LIMIT, error_text, is_center
+from fuwushe.org.admin_base import HISTORY_LIMIT, is_center
 from fuwushe.org.models import Club
 from members import services
 from members.admin.base import (
     SEARCH_HELP,
     PersonSearch,
     RosterAdmin,
-    ServiceRefused,
     action_page,
     advanced_age,
     confirmed_form,
@@ -39,6 +38,7 @@ from members.forms import (
     DeathForm,
     MemberForm,
     MemberRoleForm,
+    MemberRoleFormSet,
     MoveAwayForm,
     RevealForm,
     TransferForm,
@@ -60,6 +60,7 @@ class MemberRoleInline(TabularInline):
 
     model = MemberRole
     form = MemberRoleForm
+    formset = MemberRoleFormSet
     fields = ["role", "started_on", "ended_on"]
     extra = 0
     can_delete = False
@@ -296,37 +297,14 @@ class MemberAdmin(PersonSearch, PipelineImportMixin, RosterAdmin):
         # Members are never deleted in practice: their status changes instead.
         return is_center(request) and super().has_delete_permission(request, obj)
 
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        """Duty rows go through member_role_assign / member_role_end, never formset.save()."""
-        member = form.instance
-        # What formset.save() would have recorded, for the admin's change message.
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        for row in formset.forms:
-            if not row.has_changed():
-                continue
-            try:
-                self._save_duty(request, member, row, formset)
-            except (ValidationError, PermissionDenied) as exc:
-                raise ServiceRefused(error_text(exc)) from exc
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Any, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        return {**super().get_formset_kwargs(request, obj, inline, prefix), "user": request.user}
 
-    def _save_duty(self, request: HttpRequest, member: Member, row: Any, formset: Any) -> None:
-        data = row.cleaned_data
-        if row.instance.pk is None:
-            assignment = services.member_role_assign(
-                actor=request.user, member=member, role=data["role"], started_on=data["started_on"]
-            )
-            if data.get("ended_on"):
-                services.member_role_end(
-                    actor=request.user, assignment=assignment, ended_on=data["ended_on"]
-                )
-            formset.new_objects.append(assignment)
-        elif "ended_on" in row.changed_data and data.get("ended_on"):
-            assignment = services.member_role_end(
-                actor=request.user,
-                assignment=MemberRole.objects.get(pk=row.instance.pk),
-                ended_on=data["ended_on"],
-            )
-            formset.changed_objects.append((assignment, ["ended_on"]))
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Nothing left to save: the duty rows went through member_role_assign and
+        member_role_end while the formset validated (MemberRoleFormSet), never formset.save()."""
 
     def change_view(
         self,

@@ -24,6 +24,24 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = django_filters.fields.forms.IntegerField
 
 
+class BoundedIntegerFilter(IntegerFilter):
+    """A whole number from `low` to `high`: anything else (a year for an age, 10**20, "abc")
+    is a 400 naming the parameter and the range, never a date out of range in a query."""
+
+    def __init__(self, *args: Any, low: int, high: int, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=low, max_value=high, **kwargs)
+        self.low, self.high = low, high
+
+    def get_max_validator(self) -> None:
+        return None  # max_value is the limit (and says so in Chinese)
+
+    @property
+    def field(self) -> Any:
+        rule = f"{self.field_name}（{self.label}）须为 {self.low}–{self.high} 之间的整数。"
+        self.extra["error_messages"] = dict.fromkeys(("invalid", "min_value", "max_value"), rule)
+        return super().field
+
+
 class StableOrderingFilter(django_filters.OrderingFilter):
     """Ordering with the primary key last, so that pages never overlap."""
 
@@ -32,6 +50,9 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return ordered.order_by(*ordered.query.order_by, "pk") if value else ordered
 
 
+# Ages are whole years from 0 to 150: a larger one would ask for a birth date before year 1.
+MAX_AGE = 150
+AGE_HELP = f"整数，0–{MAX_AGE}。"
 SEARCH_HELP = "姓名、拼音全拼或首字母（如 wyg）、身份证号或电话的末几位、楼号、小区名。"
 
 
@@ -47,14 +68,18 @@ class MemberFilter(django_filters.FilterSet):
     advanced_age = django_filters.BooleanFilter(
         method="filter_advanced_age", label="高龄", help_text="true 为达到高龄线（默认 80 岁）。"
     )
-    age_min = IntegerFilter(method="filter_age_min", label="年龄不小于", min_value=0)
-    age_max = IntegerFilter(method="filter_age_max", label="年龄不大于", min_value=0)
-    golden_anniversary_year = IntegerFilter(
+    age_min = BoundedIntegerFilter(
+        method="filter_age_min", label="年龄不小于", low=0, high=MAX_AGE, help_text=AGE_HELP
+    )
+    age_max = BoundedIntegerFilter(
+        method="filter_age_max", label="年龄不大于", low=0, high=MAX_AGE, help_text=AGE_HELP
+    )
+    golden_anniversary_year = BoundedIntegerFilter(
         method="filter_golden_anniversary_year",
         label="光荣在党50年年份",
-        help_text="入党满 50 周年的日子落在这一年的党员。",
-        min_value=1950,
-        max_value=2200,
+        help_text="入党满 50 周年的日子落在这一年的党员（1950–2200）。",
+        low=1950,
+        high=2200,
     )
     search = django_filters.CharFilter(method="filter_search", label="搜索", help_text=SEARCH_HELP)
     ordering = StableOrderingFilter(

@@ -1,11 +1,13 @@
 """Party applicants (入党申请人) through a club, stage by stage."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
 from fuwushe.audit.tracking import track
 from fuwushe.org.models import Club
 from fuwushe.org.scoping import Scope, ScopedQuerySet
+from members.models.checks import birth_date_of, record_date_errors
 from members.models.people import Person
 
 
@@ -112,3 +114,9 @@ class PartyApplicant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} · {self.get_stage_display()}"
+
+    def clean(self) -> None:
+        born = birth_date_of(self, "person")
+        errors = record_date_errors(self, self.STAGE_DATES.values(), born=born)
+        if errors:
+            raise ValidationError(errors)

@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.contrib.postgres.indexes import OpClass
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Reverse
@@ -11,6 +12,7 @@ from django.db.models.lookups import StartsWith
 from fuwushe.audit.tracking import track
 from fuwushe.org.models import Community
 from fuwushe.org.scoping import Scope, ScopedQuerySet
+from members.models.checks import hidden_character_errors
 from members.privacy import mask_id_number, mask_phone
 
 
@@ -111,6 +113,11 @@ PERSON_DETAIL_COLUMNS = (
 )
 
 
+# Free text of a person that must read as it is shown: no control characters or
+# direction overrides (the name has its own, stricter rule: identity.clean_name).
+VISIBLE_TEXT = ("name", "ethnicity", "emergency_contact", "building", "unit", "room")
+
+
 @track(exclude=["name_pinyin", "name_initials", "updated_at"])
 class Person(models.Model):
     """One resident, once in the whole system, keyed on the resident ID number.
@@ -197,6 +204,11 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        errors = hidden_character_errors(self, VISIBLE_TEXT)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def address(self) -> str:

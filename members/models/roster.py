@@ -3,6 +3,7 @@
 import calendar
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, ExpressionWrapper, F, Func, OuterRef, Q, Subquery, Value
 from django.utils import timezone
@@ -10,6 +11,12 @@ from django.utils import timezone
 from fuwushe.audit.tracking import track
 from fuwushe.org.models import Club
 from fuwushe.org.scoping import ScopedQuerySet
+from members.models.checks import (
+    birth_date_of,
+    hidden_character_errors,
+    record_date_errors,
+    related_or_none,
+)
 from members.models.people import Person, person_search_q, years_before
 
 
@@ -255,6 +262,15 @@ class Member(models.Model):
     def __str__(self) -> str:
         return self.person.name
 
+    def clean(self) -> None:
+        born = birth_date_of(self, "person")
+        errors = {
+            **hidden_character_errors(self, ("former_unit", "relationship_organisation")),
+            **record_date_errors(self, ("registered_on", "left_on", "died_on"), born=born),
+        }
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def care_flags(self) -> list[str]:
         return [label for flag, label in CARE_FLAGS.items() if getattr(self, flag)]
@@ -330,6 +346,13 @@ class MemberRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} · {self.get_role_display()}"
+
+    def clean(self) -> None:
+        member = related_or_none(self, "member")
+        born = birth_date_of(member, "person") if member is not None else None
+        errors = record_date_errors(self, ("started_on", "ended_on"), born=born)
+        if errors:
+            raise ValidationError(errors)
 
 
 def members_headcount() -> Subquery:

@@ -267,9 +267,9 @@ def test_a_refused_duty_row_leaves_nothing_saved(world: World):
         },
     )
 
-    response = alice.post(ADD, form, follow=True)
+    response = alice.post(ADD, form)
 
-    assert "没有保存" in page(response)
+    assert response.status_code == 200
     assert "不能重复登记" in page(response)
     assert not Person.objects.filter(name="钱进").exists()
 

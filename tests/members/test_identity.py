@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from stdnum.cn import ric
 
-from members import services
+from members import identity, services
 from members.identity import (
     check_id_agrees,
     clean_name,
@@ -589,3 +589,19 @@ def test_the_sensitive_permission_alone_unmasks_for_other_staff(world: World):
     bob = type(bob).objects.get(pk=bob.pk)  # permissions are cached per user object
 
     assert shown(bob, "id_number", WOMAN_1949) == WOMAN_1949
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("王 允功", "王允功"),
+        ("\u3000王\u3000允\u3000功 ", "王允功"),
+        ("阿依古丽·买买提", "阿依古丽·买买提"),
+        ("阿依古丽•买买提", "阿依古丽·买买提"),
+        ("阿依古丽・买买提", "阿依古丽·买买提"),
+        ("阿依古丽．买买提", "阿依古丽·买买提"),
+        ("阿依古丽 . 买买提", "阿依古丽·买买提"),
+    ],
+)
+def test_a_name_loses_its_spaces_and_keeps_one_kind_of_middle_dot(value, expected):
+    assert identity.clean_name(value) == expected
