@@ -19,7 +19,7 @@ from fuwushe.imports.reading import Column, Rejected, Row, Table
 from fuwushe.imports.registry import ImportContext, Importer, Plan, RowError, register
 from fuwushe.org.models import Club, Community
 from fuwushe.org.selectors import club_key, club_lookup
-from members import identity
+from members import identity, lookups
 from members.models import (
     CARE_FLAGS,
     PERSON_DETAIL_COLUMNS,
@@ -31,6 +31,7 @@ from members.models import (
     Person,
     RelationshipHeldAt,
 )
+from members.privacy import may_view_sensitive
 from members.resources import HEADINGS
 
 # Other wordings ledgers use for each heading of the resource (members/resources.py).
@@ -154,9 +155,13 @@ class MemberImporter(Importer):
                 "文件没有“所属服务社”列，请指定要导入到哪个服务社"
                 "（命令行用 --club，网页导入时选择服务社）。",
             )
+        with lookups.answering(context.actor, scope=context.scope, purpose="导入花名册") as answers:
+            return self._validate(table, context, answers)
+
+    def _validate(self, table: Table, context: ImportContext, answers: lookups.Lookups) -> Plan:
         checker = _RowChecker(table, context)
         plan = Plan()
-        classifier = _Classifier(checker, context, plan)
+        classifier = _Classifier(checker, context, plan, answers)
         # Rows are checked as they are read and classified a batch at a time, so that the
         # file's rows are never all held at once: only the plan grows.
         parsed: list[tuple[int, dict[str, Any]]] = []
@@ -318,10 +323,10 @@ class _RowChecker:
         return club
 
     def name(self, value: object) -> str:
-        written = cells.name(value)
+        written = cells.text(value)
         if not written:
             raise cells.CellError("missing_required", "请填写姓名。")
-        return written
+        return identity.clean_name(written)
 
     def id_number(self, value: object) -> str:
         try:
@@ -397,20 +402,59 @@ def _community_lookup() -> dict[tuple[int, str], int]:
 
 
 class _Classifier:
-    """Decides per valid row: create, attach (a known person joins), update or unchanged."""
+    """Decides per valid row: create, attach (a known person joins), update or unchanged.
 
-    def __init__(self, checker: _RowChecker, context: ImportContext, plan: Plan) -> None:
+    Whether a row's number is on record is an answer like any other (members.lookups):
+    logged, counted and, past the limit, withheld as a `lookup_limited` error.
+    """
+
+    def __init__(
+        self, checker: _RowChecker, context: ImportContext, plan: Plan, answers: lookups.Lookups
+    ) -> None:
         self.checker = checker
         self.context = context
         self.plan = plan
+        self.answers = answers
+        # A hidden field is not the importer's to change (a first note for a new member is
+        # kept: it erases nothing).
+        self.hides_health = context.actor is not None and not may_view_sensitive(context.actor)
         # New people are the bulk of a first import: kept as lists in CREATE_COLUMNS order
         # (None: not given), not as a dict each.
         self.operations: dict[str, list[Any]] = {"create": [], "attach": [], "update": []}
 
     def classify(self, parsed: list[tuple[int, dict[str, Any]]]) -> None:
-        known = _known_people([values["id_number"] for _number, values in parsed])
+        numbers = [values["id_number"] for _number, values in parsed]
+        known = _known_people(numbers)
+        near = self.answers.near_misses([n for n in numbers if n not in known])
         for number, values in parsed:
-            self.one(number, values, known.get(values["id_number"]))
+            id_number = values["id_number"]
+            if self.answered(id_number, known.get(id_number), near.get(id_number, [])):
+                self.one(number, values, known.get(id_number))
+            else:
+                self.withhold(number, id_number)
+
+    def answered(self, number: str, known: dict[str, Any] | None, near: list[int]) -> bool:
+        if known is None:
+            return self.answers.answer(
+                number, lookups.Kind.NEAR_MISS if near else lookups.Kind.NEW, near
+            )
+        holder_id = known["member_club_id"] or known["applicant_club_id"]
+        holders = [self.checker.clubs_by_pk[holder_id]] if holder_id else []
+        outside = [club for club in holders if not self.context.scope.covers_owner(club=club)]
+        kind = lookups.kind_of(holders, outside)
+        return self.answers.answer(number, kind, [known["person"]["id"]])
+
+    def withhold(self, number: int, id_number: str) -> None:
+        self.plan.errors.append(
+            RowError(
+                row=number,
+                column=self.checker.label("id_number"),
+                value=id_number,
+                code="lookup_limited",
+                message=lookups.LIMITED,
+            )
+        )
+        self.plan.error_rows += 1
 
     def finish(self) -> None:
         self.plan.operations = {"create_columns": list(CREATE_COLUMNS), **self.operations}
@@ -434,6 +478,8 @@ class _Classifier:
             self.operations["attach"].append(_jsonable(attach | values))
             self.plan.created += 1
         else:
+            if self.hides_health:
+                values.pop("health_note", None)
             member_changes = _changes(values, known["member"], MEMBER_KEYS)
             if not person_changes and not member_changes:
                 self.plan.unchanged += 1
@@ -460,7 +506,7 @@ class _Classifier:
                 value=values["id_number"],
                 code="registered_elsewhere",
                 message=(
-                    f"身份证号 {values['id_number']} 的人员已在“{holder.name}”登记，不能重复登记。"
+                    f"该身份证号的人员已在“{holder.name}”登记，不能重复登记。"
                     "如需转入，请由该服务社发起党员转接。"
                 ),
             )

@@ -4,7 +4,8 @@ Every path that changes these records (admin, API, import, tasks) calls a functi
 each checks that the actor's scope covers the club, validates, and saves atomically.
 """
 
-from collections.abc import Iterable, Mapping
+import copy
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from fuwushe.org.models import Club
 from fuwushe.org.scoping import scope_for
-from members import identity
+from members import identity, lookups
 from members.models import (
     Category,
     Member,
@@ -26,6 +27,7 @@ from members.models import (
     Person,
     TalentTag,
 )
+from members.privacy import may_view_sensitive
 
 PERSON_FIELDS = (
     "name",
@@ -106,83 +108,120 @@ def clean_person_data(data: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def holding_clubs(person: Person) -> list[Club]:
-    """The clubs where a person holds a role (member or open application)."""
-    clubs: list[Club] = []
-    member = Member.objects.filter(person=person).select_related("club").first()
-    if member is not None:
-        clubs.append(member.club)
-    for application in PartyApplicant.objects.open().filter(person=person).select_related("club"):
-        if application.club not in clubs:
-            clubs.append(application.club)
-    return clubs
+Errors = dict[str, list[ValidationError]]
 
 
-def registered_elsewhere_error(person: Person, actor: Any) -> ValidationError | None:
-    """The error for a person some club outside the actor's scope already holds.
+def _collect(errors: Errors, check: Callable[[], object]) -> None:
+    """Run a check, adding what it refuses to `errors` (by field) instead of raising."""
+    try:
+        check()
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
 
-    It names that club (club names are not secret) and nothing else of the person.
-    """
-    scope = scope_for(actor)
-    outside = [club for club in holding_clubs(person) if not scope.covers_owner(club=club)]
-    if not outside:
-        return None
-    names = "、".join(f"“{club.name}”" for club in outside)
+
+def _raise(errors: Errors) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _with_pinyin(person: Person) -> Person:
+    person.name_pinyin, person.name_initials = identity.pinyin_columns(person.name)
+    return person
+
+
+def _clean_new_person(data: Mapping[str, Any], errors: Errors) -> dict[str, Any]:
+    """A new role's person as typed, checked as a record of its own (errors into `errors`);
+    nobody is looked up yet."""
+    try:
+        cleaned = clean_person_data(data)
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
+        return {}
+    if not cleaned.get("id_number"):
+        missing = ValidationError("请填写身份证号。", code="missing_required")
+        errors.setdefault("id_number", []).append(missing)
+        return {}
+    _collect(errors, lambda: _with_pinyin(Person(**cleaned)).full_clean(validate_unique=False))
+    return cleaned
+
+
+def _clean_person_changes(person: Person, data: Mapping[str, Any], errors: Errors) -> dict:
+    """Typed changes to a person, checked on a copy (errors into `errors`)."""
+    if {"birth_date", "gender"} & data.keys() and "id_number" not in data:
+        # A changed birth date or gender must still agree with the ID number on record.
+        data = {**data, "id_number": person.id_number}
+    try:
+        cleaned = clean_person_data(data)
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
+        return {}
+    changed = copy.copy(person)
+    for key, value in cleaned.items():
+        setattr(changed, key, value)
+    _collect(errors, lambda: _with_pinyin(changed).full_clean(validate_unique=False))
+    return cleaned
+
+
+def _elsewhere_error(clubs: list[Club]) -> ValidationError:
+    """A person some club outside the scope holds: it names that club (club names are not
+    secret) and nothing of the person, not even the number typed."""
+    names = "、".join(f"“{club.name}”" for club in clubs)
     return ValidationError(
-        "身份证号为 %(number)s 的人员已在%(clubs)s登记，不能重复登记。"
-        "如需转入，请由该服务社发起党员转接。",
+        "该身份证号的人员已在%(clubs)s登记，不能重复登记。如需转入，请由该服务社发起党员转接。",
         code="registered_elsewhere",
-        params={"number": person.id_number, "clubs": names},
+        params={"clubs": names},
     )
 
 
 def _person_save(person: Person, data: Mapping[str, Any]) -> Person:
     for key, value in data.items():
         setattr(person, key, value)
-    person.name_pinyin, person.name_initials = identity.pinyin_columns(person.name)
-    person.full_clean(validate_unique=False)
+    _with_pinyin(person).full_clean(validate_unique=False)
     person.save()
     return person
 
 
-@transaction.atomic
-def person_upsert(*, actor: Any, data: Mapping[str, Any]) -> Person:
-    """Find the person by ID number, or create them; refuse one held outside the scope."""
-    cleaned = clean_person_data(data)
-    if "id_number" not in cleaned:
-        missing = ValidationError("请填写身份证号。", code="missing_required")
-        raise ValidationError({"id_number": missing})
-    person = Person.objects.select_for_update().filter(id_number=cleaned["id_number"]).first()
-    if person is None:
-        return _person_save(Person(), cleaned)
-    error = registered_elsewhere_error(person, actor)
-    if error is not None:
-        raise ValidationError({"id_number": error})
+def _find_or_create(answers: lookups.Lookups, cleaned: Mapping[str, Any]) -> Person:
+    person, outside = answers.person(cleaned["id_number"])
+    if outside:
+        raise ValidationError({"id_number": _elsewhere_error(outside)})
+    return _person_save(person or Person(), cleaned)
+
+
+def _change_person(answers: lookups.Lookups, person: Person, cleaned: Mapping[str, Any]) -> Person:
+    number = cleaned.get("id_number")
+    if number and number != person.id_number:
+        other, outside = answers.person(number)
+        if other is not None:
+            error = (
+                _elsewhere_error(outside)
+                if outside
+                else ValidationError("该身份证号已登记给另一人，请核对。", code="duplicate_id")
+            )
+            raise ValidationError({"id_number": error})
     return _person_save(person, cleaned)
 
 
-@transaction.atomic
+def person_upsert(*, actor: Any, data: Mapping[str, Any]) -> Person:
+    """Find the person by ID number, or create them; refuse one held outside the scope."""
+    errors: Errors = {}
+    cleaned = _clean_new_person(data, errors)
+    _raise(errors)
+    with lookups.answering(actor) as answers, transaction.atomic():
+        return _find_or_create(answers, cleaned)
+
+
 def person_update(*, actor: Any, person: Person, data: Mapping[str, Any]) -> Person:
     """Change a person's details; a changed ID number must not belong to anyone else."""
     if not Person.objects.for_user(actor).filter(pk=person.pk).exists():
         raise PermissionDenied("您无权修改此人的信息。")
-    if {"birth_date", "gender"} & data.keys() and "id_number" not in data:
-        # A changed birth date or gender must still agree with the ID number on record.
-        data = {**data, "id_number": person.id_number}
-    cleaned = clean_person_data(data)
-    number = cleaned.get("id_number")
-    if number and Person.objects.filter(id_number=number).exclude(pk=person.pk).exists():
-        other = Person.objects.get(id_number=number)
-        error = registered_elsewhere_error(other, actor) or ValidationError(
-            "身份证号 %(number)s 已登记给本服务社的另一人。",
-            code="duplicate_id",
-            params={"number": number},
-        )
-        raise ValidationError({"id_number": error})
-    return _person_save(person, cleaned)
+    errors: Errors = {}
+    cleaned = _clean_person_changes(person, data, errors)
+    _raise(errors)
+    with lookups.answering(actor) as answers, transaction.atomic():
+        return _change_person(answers, person, cleaned)
 
 
-@transaction.atomic
 def member_create(
     *,
     actor: Any,
@@ -191,25 +230,35 @@ def member_create(
     tags: Iterable[TalentTag] = (),
     **fields: Any,
 ) -> Member:
-    """Put a person on a club's roster, finding them by ID number if already known."""
+    """Put a person on a club's roster, finding them by ID number if already known.
+
+    Everything typed is checked before the number is looked up, so that a refusal of
+    anything else reads the same whichever number was typed (members.lookups).
+    """
     ensure_covers(actor, club)
-    found = person_upsert(actor=actor, data=person)
-    existing = Member.objects.filter(person=found).select_related("club").first()
-    if existing is not None:
-        raise ValidationError(
-            {
-                "id_number": ValidationError(
-                    "身份证号为 %(number)s 的党员已在“%(club)s”的名册中。",
-                    code="duplicate_id",
-                    params={"number": found.id_number, "club": existing.club.name},
-                )
-            }
-        )
-    member = Member(person=found, club=club, **_member_fields(fields))
-    member.full_clean(exclude=["person"])
-    _check_party_date(member)
-    member.save()
-    member.tags.set(tags)
+    errors: Errors = {}
+    cleaned = _clean_new_person(person, errors)
+    member = Member(club=club, **_member_fields(fields))
+    if cleaned:
+        member.person = _with_pinyin(Person(**cleaned))  # as typed, for the date checks
+    _check_member(member, cleaned.get("id_number"), errors)
+    _raise(errors)
+    with lookups.answering(actor) as answers, transaction.atomic():
+        found = _find_or_create(answers, cleaned)
+        existing = Member.objects.filter(person=found).select_related("club").first()
+        if existing is not None:
+            raise ValidationError(
+                {
+                    "id_number": ValidationError(
+                        "该身份证号的党员已在“%(club)s”的名册中。",
+                        code="duplicate_id",
+                        params={"club": existing.club.name},
+                    )
+                }
+            )
+        member.person = found
+        member.save()
+        member.tags.set(tags)
     return member
 
 
@@ -220,13 +269,21 @@ def _member_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     return dict(fields)
 
 
-def _check_party_date(member: Member) -> None:
+def _check_member(member: Member, number: str | None, errors: Errors) -> None:
+    """The roster entry's own rules, and its party date against the (typed) ID number."""
+    _collect(errors, lambda: member.full_clean(exclude=["person"]))
     joined = member.joined_party_on
-    if joined and not identity.plausible_party_date(joined, member.person.id_number):
-        raise ValidationError({"joined_party_on": identity.PARTY_DATE_RULE})
+    if joined and number and not identity.plausible_party_date(joined, number):
+        errors.setdefault("joined_party_on", [ValidationError(identity.PARTY_DATE_RULE)])
 
 
-@transaction.atomic
+def _ensure_may_change_hidden(actor: Any, fields: Mapping[str, Any]) -> None:
+    # A health note is hidden from users who may not see sensitive data, so it is not
+    # theirs to change either: they could only erase what they cannot read.
+    if "health_note" in fields and not may_view_sensitive(actor):
+        raise ValidationError({"health_note": "健康状况是敏感信息，您无权查看，也不能修改。"})
+
+
 def member_update(
     *,
     actor: Any,
@@ -235,17 +292,30 @@ def member_update(
     tags: Iterable[TalentTag] | None = None,
     **fields: Any,
 ) -> Member:
-    """Change a member's roster entry and, with `person`, their personal details."""
+    """Change a member's roster entry and, with `person`, their personal details
+    (everything checked before a changed ID number is looked up)."""
     ensure_covers(actor, member.club)
-    if person:
-        person_update(actor=actor, person=member.person, data=person)
+    _ensure_may_change_hidden(actor, fields)
+    stored = member.person
+    if person and not Person.objects.for_user(actor).filter(pk=stored.pk).exists():
+        raise PermissionDenied("您无权修改此人的信息。")
+    errors: Errors = {}
+    changes = _clean_person_changes(stored, person, errors) if person else {}
     for key, value in _member_fields(fields).items():
         setattr(member, key, value)
-    member.full_clean(exclude=["person"])
-    _check_party_date(member)
-    member.save()
-    if tags is not None:
-        member.tags.set(tags)
+    typed = copy.copy(stored)
+    for key, value in changes.items():
+        setattr(typed, key, value)
+    member.person = typed  # the same person as typed, for the date checks
+    _check_member(member, typed.id_number, errors)
+    member.person = stored
+    _raise(errors)
+    with lookups.answering(actor) as answers, transaction.atomic():
+        if changes:
+            _change_person(answers, stored, changes)
+        member.save()
+        if tags is not None:
+            member.tags.set(tags)
     return member
 
 
@@ -253,10 +323,6 @@ def member_update(
 def member_mark_deceased(*, actor: Any, member: Member, died_on: date) -> Member:
     """Record a death: the record stays, the member drops out of care lists."""
     ensure_covers(actor, member.club)
-    if died_on > timezone.localdate():
-        raise ValidationError({"died_on": "去世日期不能晚于今天。"})
-    if died_on < member.person.birth_date:
-        raise ValidationError({"died_on": "去世日期不能早于出生日期。"})
     member.status = Member.Status.DECEASED
     member.died_on = died_on
     member.full_clean(exclude=["person"])
@@ -272,8 +338,6 @@ def member_mark_moved_away(*, actor: Any, member: Member, left_on: date, note: s
     ensure_covers(actor, member.club)
     if member.status != Member.Status.ACTIVE:
         raise ValidationError("只有在册党员才能登记迁出。")
-    if left_on > timezone.localdate():
-        raise ValidationError({"left_on": "迁出日期不能晚于今天。"})
     member.status = Member.Status.MOVED_AWAY
     member.left_on = left_on
     if note:
@@ -306,6 +370,9 @@ def member_transfer_request(
     *, actor: Any, member: Member, to_club: Club, reason: str = ""
 ) -> MemberTransfer:
     """Ask another club to take a member over; the member stays here until it accepts."""
+    # Locking the member makes parallel requests wait: the next one then finds the first
+    # pending and is refused by full_clean, instead of failing on the unique index.
+    member = Member.objects.select_for_update(of=("self",)).select_related("club").get(pk=member.pk)
     ensure_covers(actor, member.club)
     if member.status != Member.Status.ACTIVE:
         raise ValidationError("只有在册党员才能转接。")
@@ -386,17 +453,26 @@ def member_role_end(*, actor: Any, assignment: MemberRole, ended_on: date) -> Me
     return assignment
 
 
-@transaction.atomic
 def applicant_create(
     *, actor: Any, club: Club, person: Mapping[str, Any], applied_on: date, notes: str = ""
 ) -> PartyApplicant:
+    """Register a party application, finding the person by ID number if already known
+    (everything typed checked before the number is looked up)."""
     ensure_covers(actor, club)
-    found = person_upsert(actor=actor, data=person)
-    if Member.objects.filter(person=found).exists():
-        raise ValidationError({"id_number": "此人已是党员，不能登记为入党申请人。"})
-    applicant = PartyApplicant(person=found, club=club, applied_on=applied_on, notes=notes)
-    applicant.full_clean()
-    applicant.save()
+    errors: Errors = {}
+    cleaned = _clean_new_person(person, errors)
+    applicant = PartyApplicant(club=club, applied_on=applied_on, notes=notes)
+    if cleaned:
+        applicant.person = _with_pinyin(Person(**cleaned))  # as typed, for the date checks
+    _collect(errors, lambda: applicant.full_clean(exclude=["person"]))
+    _raise(errors)
+    with lookups.answering(actor) as answers, transaction.atomic():
+        found = _find_or_create(answers, cleaned)
+        if Member.objects.filter(person=found).exists():
+            raise ValidationError({"id_number": "此人已是党员，不能登记为入党申请人。"})
+        applicant.person = found
+        applicant.full_clean()  # one open application per person
+        applicant.save()
     return applicant
 
 

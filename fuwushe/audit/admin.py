@@ -9,7 +9,16 @@ from fuwushe.org.admin_base import ScopedAdmin
 
 @admin.register(SensitiveAccess)
 class SensitiveAccessAdmin(ScopedAdmin):
-    list_display = ["occurred_at", "user", "action", "subject_type", "subject_count", "club"]
+    list_display = [
+        "occurred_at",
+        "user",
+        "action",
+        "subject_type",
+        "subject_count",
+        "club",
+        # What a paused ID-number check says (members.lookups), among the rest.
+        "reason",
+    ]
     list_filter = ["action", "club"]
     list_select_related = ["user", "club"]
     date_hierarchy = "occurred_at"

@@ -1,4 +1,3 @@
-import re
 from typing import Any
 
 from django.contrib import admin
@@ -9,22 +8,19 @@ from django.utils.html import format_html, format_html_join
 from fuwushe.imports.models import ImportRun
 from fuwushe.imports.registry import KINDS
 from fuwushe.org.admin_base import ScopedAdmin
-from members.privacy import mask_id_number, mask_phone, may_view_sensitive
-
-# Anything in an error that looks like an ID number (as typed: spaces, lower-case x) or a
-# phone number is masked, whatever the code: messages quote normalised values.
-ID_LIKE = re.compile(r"\d[\d\s]{13,20}[\dXx]")
-PHONE_LIKE = re.compile(r"(?<!\d)(?:1\d{10}|0\d{2,3}-?\d{7,8})(?!\d)")
-
-
-def _hide(text: str) -> str:
-    text = ID_LIKE.sub(lambda m: mask_id_number("".join(m[0].split()).upper()), text)
-    return PHONE_LIKE.sub(lambda m: mask_phone(m[0]), text)
+from members.privacy import mask_numbers, mask_quoting, may_view_sensitive
 
 
 def masked_error(error: dict[str, Any]) -> dict[str, Any]:
-    """An error as someone who may not see ID numbers and phones in full sees it."""
-    return {**error, "value": _hide(str(error["value"])), "message": _hide(error["message"])}
+    """An error as someone who may not see ID numbers and phones in full sees it: the cell's
+    value masked, and in the message the numbers it quotes (not its own examples)."""
+    value = str(error["value"])
+    return {**error, "value": mask_numbers(value), "message": mask_quoting(error["message"], value)}
+
+
+def errors_for(user: Any, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A run's errors as this user may see them."""
+    return errors if may_view_sensitive(user) else [masked_error(e) for e in errors]
 
 
 @admin.register(ImportRun)
@@ -102,8 +98,7 @@ class ImportRunAdmin(ScopedAdmin):
     def error_table(self, run: ImportRun) -> str:
         if not run.errors:
             return "—"
-        full = may_view_sensitive(getattr(run, "viewer", None))
-        shown = (e if full else masked_error(e) for e in run.errors[:200])
+        shown = errors_for(getattr(run, "viewer", None), run.errors[:200])
         rows = format_html_join(
             "",
             "<tr><td>第 {} 行</td><td>{}</td><td>{}</td><td>{}</td></tr>",

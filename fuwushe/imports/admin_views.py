@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from import_export.admin import ImportMixin
 from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminSelectWidget
 
+from fuwushe.imports.admin import errors_for
 from fuwushe.imports.models import ImportRun
 from fuwushe.imports.pipeline import import_apply, import_validate
 from fuwushe.imports.reading import max_import_bytes
@@ -134,7 +135,7 @@ class PipelineImportMixin(ImportMixin):
             **self.admin_site.each_context(request),
             "title": f"导入{KINDS[self.import_kind]}",
             "opts": self.model._meta,
-            "shown_errors": run.errors[:SHOWN_ERRORS] if run else [],
+            "shown_errors": errors_for(request.user, run.errors[:SHOWN_ERRORS]) if run else [],
             "more_errors": max(len(run.errors) - SHOWN_ERRORS, 0) if run else 0,
             **context,
         }

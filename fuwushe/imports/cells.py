@@ -21,8 +21,6 @@ HALF_WIDTH = str.maketrans(
     }
 )
 SPACE_RUNS = re.compile(r"\s+")  # in Python this includes \u00a0 and \u3000
-# The separator in minority names (阿依古丽·买买提), however it was typed.
-NAME_DOTS = str.maketrans(dict.fromkeys("•・･‧∙⋅.", "·"))
 SCIENTIFIC = re.compile(r"\d+(\.\d*)?E[+-]?\d+", re.IGNORECASE)
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number
 
@@ -68,11 +66,6 @@ def text(value: object) -> str:
     elif isinstance(value, datetime.datetime) and value.time() == datetime.time():
         value = value.date()
     return SPACE_RUNS.sub(" ", str(value).translate(HALF_WIDTH)).strip()
-
-
-def name(value: object) -> str:
-    """A person's name: no spaces ("王 允功" → "王允功"), one kind of middle dot."""
-    return text(value).replace(" ", "").translate(NAME_DOTS)
 
 
 def id_text(value: object) -> str:

@@ -11,12 +11,13 @@ from django.db import router, transaction
 from django.db.models import (
     QuerySet,
 )
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from unfold.admin import ModelAdmin
 
 from fuwushe.org.admin_base import ScopedAdmin, error_text
 from fuwushe.org.scoping import CLUB, scope_for
+from members import lookups
 from members.models import (
     advanced_age_threshold,
     person_search_q,
@@ -55,10 +56,6 @@ class PersonSearch:
         return queryset.filter(q), False
 
 
-class ServiceRefused(Exception):
-    """A service refused a write after the form was valid (a duty row, say)."""
-
-
 SAVED = "_fuwushe_saved"
 
 
@@ -66,9 +63,9 @@ class RosterAdmin(ScopedAdmin):
     """A club roster's admin (members, applicants), whose form saves through the services
     while it validates.
 
-    A service's error is then an ordinary form error. Because validating may already have
-    written, a POST that does not end in a save (the page is shown again with errors) is
-    rolled back, as is one where a later step (an inline row) is refused.
+    A service's error is then an ordinary form error, as is one refusing an inline row
+    (members.forms.MemberRoleFormSet). Because validating may already have written, a
+    POST that does not end in a save (the page is shown again with errors) is rolled back.
     """
 
     def get_form(
@@ -92,15 +89,15 @@ class RosterAdmin(ScopedAdmin):
     ) -> HttpResponse:
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return self._changeform_view(request, object_id, form_url, extra_context)
-        try:
-            with transaction.atomic(using=router.db_for_write(self.model)):
-                response = self._changeform_view(request, object_id, form_url, extra_context)
-                if not getattr(request, SAVED, False):
-                    transaction.set_rollback(True)
-                return response
-        except ServiceRefused as exc:
-            self.message_user(request, f"没有保存：{exc}", messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        # ID numbers the form looked up are logged after the rollback (members.lookups).
+        with (
+            lookups.answering(request.user, request=request),
+            transaction.atomic(using=router.db_for_write(self.model)),
+        ):
+            response = self._changeform_view(request, object_id, form_url, extra_context)
+            if not getattr(request, SAVED, False):
+                transaction.set_rollback(True)
+            return response
 
     def get_list_display(self, request: HttpRequest) -> Any:
         # A club's own staff know which club they are in: no club column or filter.

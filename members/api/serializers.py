@@ -14,7 +14,7 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
 
-from fuwushe.org.api_base import ScopedPrimaryKeyRelatedField
+from fuwushe.org.api_base import ScopedPrimaryKeyRelatedField, StrictPrimaryKeyRelatedField
 from fuwushe.org.models import Club, Community
 from members.models import (
     Gender,
@@ -99,8 +99,19 @@ class MaskedCharField(serializers.CharField):
 class SensitiveTextField(serializers.CharField):
     """Health and the like: shown only to users who may view sensitive data, else null.
 
-    Null sent back (what those users were shown) keeps the stored text.
+    For other users it is read-only on an existing record (`hide_from`): they could only
+    erase what they cannot read. Null sent back by those who may see it keeps the text.
     """
+
+    @staticmethod
+    def hide_from(serializer: serializers.Serializer[Any]) -> None:
+        """Make the serializer's sensitive text fields read-only for a user who may not see
+        them, when it changes a record; a new record's first value erases nothing."""
+        if serializer.instance is None or may_view_sensitive(_user(serializer.context)):
+            return
+        for field in serializer.fields.values():
+            if isinstance(field, SensitiveTextField):
+                field.read_only = True
 
     def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
         if data is None:
@@ -227,8 +238,8 @@ class MemberSerializer(PersonFieldsSerializer[Member]):
         required=False,
         allow_blank=True,
         help_text=(
-            "敏感信息：只有有权查看敏感信息的用户能看到，其他用户看到的是 null；"
-            "提交 null 表示不修改。"
+            "敏感信息：只有有权查看敏感信息的用户能看到，其他用户看到的是 null，"
+            "也只能在登记新党员时填写，修改时提交此项会被拒绝。有权用户提交 null 表示不修改。"
         ),
     )
     tags = serializers.SlugRelatedField(
@@ -280,6 +291,10 @@ class MemberSerializer(PersonFieldsSerializer[Member]):
         ]
         read_only_fields = ["status", "died_on", "left_on"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        SensitiveTextField.hide_from(self)
+
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_advanced_age(self, member: Member) -> bool:
         # Annotated by the viewset with MemberQuerySet.with_advanced_age (the one rule).
@@ -292,7 +307,7 @@ class MemberTransferSerializer(serializers.ModelSerializer[MemberTransfer]):
     from_club_name = serializers.CharField(
         source="from_club.name", label="转出服务社名称", read_only=True
     )
-    to_club = serializers.PrimaryKeyRelatedField(queryset=Club.objects.all(), label="转入服务社")
+    to_club = StrictPrimaryKeyRelatedField(queryset=Club.objects.all(), label="转入服务社")
     to_club_name = serializers.CharField(
         source="to_club.name", label="转入服务社名称", read_only=True
     )

@@ -1,6 +1,7 @@
 """Viewsets of the members API, registered on the one router."""
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, cast
 
 from django.db.models import Prefetch
@@ -12,9 +13,9 @@ from rest_framework.response import Response
 
 from fuwushe.api import router
 from fuwushe.audit.access import record_sensitive_access
-from fuwushe.org.api_base import ScopedViewSetMixin
+from fuwushe.org.api_base import ScopedViewSetMixin, refuse_unknown_fields
 from fuwushe.org.models import Club
-from members import services
+from members import lookups, services
 from members.api.filters import MemberFilter, MemberTransferFilter, PartyApplicantFilter
 from members.api.serializers import (
     DecidePermissions,
@@ -81,6 +82,10 @@ class SensitiveResponseMixin(generics.GenericAPIView[Any]):
         self.log_full_values([row])
         return Response(data)
 
+    def answering(self) -> AbstractContextManager[lookups.Lookups]:
+        """ID numbers looked up by the write, logged with this request (members.lookups)."""
+        return lookups.answering(self.request.user, request=self.request._request)
+
     def reload(self, pk: int) -> Any:
         """The written row as lists show it, logged if it goes out in full."""
         row = self.get_queryset().get(pk=pk)
@@ -132,7 +137,7 @@ class MemberViewSet(
 
     def perform_create(self, serializer: serializers.BaseSerializer[Member]) -> None:
         data = dict(serializer.validated_data)
-        with service_errors():
+        with self.answering(), service_errors():
             member = services.member_create(
                 actor=self.request.user,
                 club=data.pop("club"),
@@ -146,7 +151,7 @@ class MemberViewSet(
         data = dict(serializer.validated_data)
         data.pop("club", None)  # unchanged: validate_club refuses any other
         member = cast(Member, serializer.instance)
-        with service_errors():
+        with self.answering(), service_errors():
             services.member_update(
                 actor=self.request.user,
                 member=member,
@@ -200,6 +205,7 @@ class MemberTransferViewSet(
     def accept(self, request: Request, pk: str | None = None) -> Response:
         transfer = self.get_object()
         form = TransferAcceptSerializer(data=request.data)
+        refuse_unknown_fields(form)
         form.is_valid(raise_exception=True)
         with service_errors():
             services.member_transfer_accept(
@@ -216,6 +222,7 @@ class MemberTransferViewSet(
     def decline(self, request: Request, pk: str | None = None) -> Response:
         transfer = self.get_object()
         form = TransferDeclineSerializer(data=request.data)
+        refuse_unknown_fields(form)
         form.is_valid(raise_exception=True)
         with service_errors():
             services.member_transfer_decline(
@@ -252,7 +259,7 @@ class PartyApplicantViewSet(
 
     def perform_create(self, serializer: serializers.BaseSerializer[PartyApplicant]) -> None:
         data = serializer.validated_data
-        with service_errors():
+        with self.answering(), service_errors():
             applicant = services.applicant_create(
                 actor=self.request.user,
                 club=data["club"],

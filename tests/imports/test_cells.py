@@ -8,7 +8,6 @@ from fuwushe.imports.cells import (
     date_value,
     flag,
     id_text,
-    name,
     phone_text,
     text,
 )
@@ -47,23 +46,6 @@ def error_of(parse, *args) -> CellError:
 )
 def test_text_is_one_clean_line(value, expected):
     assert text(value) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("王 允功", "王允功"),
-        ("\u3000王\u3000允\u3000功 ", "王允功"),
-        ("阿依古丽·买买提", "阿依古丽·买买提"),
-        ("阿依古丽•买买提", "阿依古丽·买买提"),
-        ("阿依古丽・买买提", "阿依古丽·买买提"),
-        ("阿依古丽．买买提", "阿依古丽·买买提"),
-        ("阿依古丽 . 买买提", "阿依古丽·买买提"),
-        (None, ""),
-    ],
-)
-def test_a_name_loses_its_spaces_and_keeps_one_kind_of_middle_dot(value, expected):
-    assert name(value) == expected
 
 
 # --- ID numbers -------------------------------------------------------------------

@@ -198,7 +198,7 @@ def test_the_same_member_cannot_be_put_on_the_roster_twice(world: World):
 
     error = only_error(caught.value, "id_number")
     assert error.code == "duplicate_id"
-    assert error.messages == [f"身份证号为 {WANG} 的党员已在“甲小区党员服务社”的名册中。"]
+    assert error.messages == ["该身份证号的党员已在“甲小区党员服务社”的名册中。"]
     assert Member.objects.filter(person__id_number=WANG).count() == 1
 
 
@@ -215,11 +215,11 @@ def test_a_member_of_another_club_is_found_not_duplicated_and_only_the_club_is_n
     assert error.code == "registered_elsewhere"
     message = error.messages[0]
     assert message == (
-        f"身份证号为 {WANG} 的人员已在“甲小区党员服务社”登记，不能重复登记。"
+        "该身份证号的人员已在“甲小区党员服务社”登记，不能重复登记。"
         "如需转入，请由该服务社发起党员转接。"
     )
-    for secret in ("王允功", "13854601234", "138****1234", "12"):
-        assert secret not in message.replace(WANG, "")
+    for secret in (WANG, "王允功", "13854601234", "138****1234", "12"):
+        assert secret not in message
     assert Person.objects.count() == people_before
     person = Person.objects.get(pk=original.person_id)
     assert (person.name, person.phone) == ("王允功", "13854601234")
@@ -282,7 +282,7 @@ def test_the_center_is_told_which_club_already_holds_the_member(world: World):
     error = only_error(caught.value, "id_number")
     assert (error.code, error.messages) == (
         "duplicate_id",
-        [f"身份证号为 {WANG} 的党员已在“甲小区党员服务社”的名册中。"],
+        ["该身份证号的党员已在“甲小区党员服务社”的名册中。"],
     )
 
 
