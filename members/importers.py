@@ -16,7 +16,14 @@ from django.utils import timezone
 from fuwushe.bulk import analyze, insert_rows, select_by_keys
 from fuwushe.imports import cells
 from fuwushe.imports.reading import Column, Rejected, Row, Table
-from fuwushe.imports.registry import ImportContext, Importer, Plan, RowError, register
+from fuwushe.imports.registry import (
+    ImportContext,
+    Importer,
+    Plan,
+    RowError,
+    RowWarning,
+    register,
+)
 from fuwushe.org.models import Club, Community
 from fuwushe.org.selectors import club_key, club_lookup
 from members import identity, lookups
@@ -182,6 +189,7 @@ class MemberImporter(Importer):
                 plan.errors.append(checker.duplicate(row, values["id_number"], first))
                 plan.error_rows += 1
                 continue
+            plan.warnings += checker.row_warnings
             if values["id_number"].endswith(EXCEL_ZEROS):
                 # A real number may end in 000, and so may one Excel truncated that still
                 # passes the check character (about one in eleven). Decided at the end:
@@ -230,6 +238,8 @@ class _RowChecker:
         self.named_clubs: set[int | None] = set()
         # Whether Excel has visibly damaged an ID number in this file (see `suspect`).
         self.excel_damage = False
+        # What `check` accepted of the current row with a warning.
+        self.row_warnings: list[RowWarning] = []
         self.communities = _community_lookup()
         self.parsers: dict[str, Callable[[object], Any]] = {
             "gender": cells.chooser(dict(Gender.choices), GENDER_ALIASES),
@@ -261,9 +271,14 @@ class _RowChecker:
             row, "id_number", "duplicate_id", f"身份证号 {number} 与第 {first} 行重复。"
         )
 
+    def warn(self, row: Row, key: str, code: str, message: str) -> None:
+        """Note a cell accepted, but not exactly as written (see RowWarning)."""
+        self.row_warnings.append(self.error(row, key, code, message))
+
     def check(self, row: Row) -> dict[str, Any]:
         errors: list[RowError] = []
         values: dict[str, Any] = {}
+        self.row_warnings = []
 
         def attempt(key: str, parse: Callable[[object], Any], column: str = "") -> None:
             """Parse the cell of `column` (default: the key's own) into values[key]."""

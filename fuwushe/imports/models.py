@@ -57,6 +57,10 @@ class ImportRun(OwnedByClubOrDepartment):
     unchanged = models.PositiveIntegerField("无变化", default=0)
     error_rows = models.PositiveIntegerField("有错误的行", default=0)
     errors = models.JSONField("错误明细", default=list, blank=True)
+    warning_count = models.PositiveIntegerField("提醒条数", default=0)
+    warnings = models.JSONField(
+        "提醒明细", default=list, blank=True, help_text="已导入但与原文不完全一样的内容。"
+    )
     rejected_code = models.CharField("拒绝原因代码", max_length=30, blank=True)
     message = models.TextField("说明", blank=True)
     # What validation decided, applied later without reading the file again.

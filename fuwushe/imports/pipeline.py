@@ -21,7 +21,8 @@ from fuwushe.imports.registry import ImportContext, Plan, get_importer
 from fuwushe.org.models import Club
 from fuwushe.org.scoping import CENTER_SCOPE, scope_for
 
-# A run keeps this many errors for the preview; the count is always exact.
+# A run keeps this many errors (and as many warnings) for the preview; the counts are
+# always exact.
 MAX_STORED_ERRORS = 5000
 
 
@@ -87,6 +88,8 @@ def _count(run: ImportRun, plan: Plan) -> None:
     run.created, run.updated, run.unchanged = plan.created, plan.updated, plan.unchanged
     run.error_rows = plan.error_rows
     run.errors = [error.as_dict() for error in plan.errors[:MAX_STORED_ERRORS]]
+    run.warning_count = len(plan.warnings)
+    run.warnings = [warning.as_dict() for warning in plan.warnings[:MAX_STORED_ERRORS]]
 
 
 def _keep_file(data: bytes, file_name: str, run: ImportRun, actor: Any) -> PrivateFile:

@@ -43,6 +43,11 @@ class RowError:
         }
 
 
+# A cell that was accepted, but not exactly as written (an unknown community left empty,
+# an area code assumed): same shape as an error, never blocks, never counts as an error row.
+RowWarning = RowError
+
+
 @dataclass
 class ImportContext:
     """Who imports, with what scope, into which club when the file does not say."""
@@ -62,6 +67,7 @@ class Plan:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     error_rows: int = 0
+    warnings: list[RowWarning] = field(default_factory=list)
     operations: dict[str, Any] = field(default_factory=dict)
     # The club every row belongs to, or None when rows span clubs.
     club_id: int | None = None
@@ -74,6 +80,7 @@ class Plan:
             "unchanged": self.unchanged,
             "errors": [e.as_dict() for e in self.errors],
             "error_rows": self.error_rows,
+            "warnings": [w.as_dict() for w in self.warnings],
             "operations": self.operations,
             "club_id": self.club_id,
         }
@@ -81,7 +88,11 @@ class Plan:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Plan":
         return cls(
-            **{**data, "errors": [RowError(**e) for e in data.get("errors", [])]},
+            **{
+                **data,
+                "errors": [RowError(**e) for e in data.get("errors", [])],
+                "warnings": [RowWarning(**w) for w in data.get("warnings", [])],
+            },
         )
 
 

@@ -98,6 +98,7 @@ def test_it_imports_a_roster_into_the_club_given_by_code_and_prints_one_json_lin
         "updated": 0,
         "unchanged": 0,
         "errors": [],
+        "warnings": [],
         "rejected": None,
         "applied": True,
         "import_id": run.pk,
@@ -429,6 +430,7 @@ def test_a_kind_without_an_importer_exits_2_with_a_chinese_message(
         "updated": 0,
         "unchanged": 0,
         "errors": [],
+        "warnings": [],
         "rejected": {"code": "unavailable", "message": message},
     }
     assert ImportRun.objects.count() == runs

@@ -76,6 +76,7 @@ class Command(BaseCommand):
             "updated": run.updated,
             "unchanged": run.unchanged,
             "errors": [e.as_dict() for e in plan.errors] if plan else [],
+            "warnings": [w.as_dict() for w in plan.warnings] if plan else [],
             "rejected": (
                 {"code": run.rejected_code, "message": run.message}
                 if run.status == ImportRun.Status.REJECTED
@@ -99,12 +100,13 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"共 {run.rows} 行：新增 {run.created}，更新 {run.updated}，"
-            f"无变化 {run.unchanged}，有错误 {run.error_rows} 行。"
+            f"无变化 {run.unchanged}，有错误 {run.error_rows} 行"
+            + (f"，提醒 {run.warning_count} 条。" if run.warning_count else "。")
         )
         for error in result["errors"]:
-            self.stdout.write(
-                f"第 {error['row']} 行“{error['column']}”列（{error['value']}）：{error['message']}"
-            )
+            self.stdout.write(_cell_line(error))
+        for warning in result["warnings"]:
+            self.stdout.write(f"提醒：{_cell_line(warning)}")
         if run.status == ImportRun.Status.APPLIED:
             self.stdout.write(self.style.SUCCESS(f"已导入。{run.message}"))
         elif run.status == ImportRun.Status.FAILED:
@@ -123,12 +125,17 @@ class Command(BaseCommand):
                 "updated": 0,
                 "unchanged": 0,
                 "errors": [],
+                "warnings": [],
                 "rejected": {"code": code, "message": message},
             }
             self.stdout.write(json.dumps(result, ensure_ascii=False))
         else:
             self.stderr.write(message)
         raise SystemExit(REJECTED)
+
+
+def _cell_line(item: dict[str, Any]) -> str:
+    return f"第 {item['row']} 行“{item['column']}”列（{item['value']}）：{item['message']}"
 
 
 def _user(username: str | None) -> User | None:
