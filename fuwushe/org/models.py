@@ -3,6 +3,8 @@
 from datetime import date
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -169,6 +171,14 @@ class Community(models.Model):
     city = models.CharField("市", max_length=50, blank=True)
     county = models.CharField("区县", max_length=50, blank=True)
     households = models.PositiveIntegerField("户数", null=True, blank=True)
+    # Old or colloquial names ledgers use for it; matched like the name (fuwushe/org/communities.py).
+    aliases = ArrayField(
+        models.CharField(max_length=100),
+        verbose_name="其他写法",
+        default=list,
+        blank=True,
+        help_text="台账里对这个小区的其他叫法（旧名、简称），多个用逗号分开。",
+    )
 
     objects = CommunityQuerySet.as_manager()
 
@@ -186,6 +196,29 @@ class Community(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+@track()
+class AreaCode(models.Model):
+    """A city's telephone area code: a local number written without one takes its club's.
+
+    Data the center extends, not a table in code; no owner, so only the center edits it.
+    """
+
+    city = models.CharField("市", max_length=50, unique=True, help_text="如“东营市”。")
+    code = models.CharField(
+        "区号",
+        max_length=4,
+        validators=[RegexValidator(r"^0\d{2,3}$", "区号应为 0 开头的 3 或 4 位数字，如 0546。")],
+    )
+
+    class Meta:
+        verbose_name = "电话区号"
+        verbose_name_plural = "电话区号"
+        ordering = ["city"]
+
+    def __str__(self) -> str:
+        return f"{self.city} {self.code}"
 
 
 class StaffPostingQuerySet(ScopedQuerySet["StaffPosting"]):
