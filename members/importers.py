@@ -24,7 +24,8 @@ from fuwushe.imports.registry import (
     RowWarning,
     register,
 )
-from fuwushe.org.models import Club, Community
+from fuwushe.org.communities import CommunityLookup
+from fuwushe.org.models import Club
 from fuwushe.org.selectors import club_key, club_lookup
 from members import identity, lookups
 from members.models import (
@@ -240,7 +241,7 @@ class _RowChecker:
         self.excel_damage = False
         # What `check` accepted of the current row with a warning.
         self.row_warnings: list[RowWarning] = []
-        self.communities = _community_lookup()
+        self.communities = _community_lookup(context)
         self.parsers: dict[str, Callable[[object], Any]] = {
             "gender": cells.chooser(dict(Gender.choices), GENDER_ALIASES),
             "birth_date": cells.date_value,
@@ -372,13 +373,18 @@ class _RowChecker:
         )
 
     def community(self, row: Row, club: Club | None) -> int | None:
+        """The community the cell names; an unknown one is left empty, with a warning."""
         written = cells.text(row.values.get("community"))
         if not written or club is None:
             return None
-        community_id = self.communities.get((club.pk, written))
+        community_id = self.communities.match(club.pk, written)
         if community_id is None:
-            raise cells.CellError(
-                "bad_choice", f"小区“{written}”不是“{club.name}”服务的小区，请核对小区名称。"
+            self.warn(
+                row,
+                "community",
+                "community_unknown",
+                f"小区“{written}”不在“{club.name}”的小区名单中，已按未填写处理；"
+                "可在导入预览中指定它是哪个小区，或在小区资料里添加这个写法。",
             )
         return community_id
 
@@ -411,9 +417,10 @@ def _message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _community_lookup() -> dict[tuple[int, str], int]:
-    rows = Community.objects.values_list("club_id", "name", "pk")
-    return {(club_id, name): pk for club_id, name, pk in rows}
+def _community_lookup(context: ImportContext) -> CommunityLookup:
+    lookup = CommunityLookup.for_clubs()
+    lookup.map_all(context.community_map)
+    return lookup
 
 
 class _Classifier:

@@ -39,6 +39,7 @@ class ImportRunAdmin(ScopedAdmin):
         "updated",
         "unchanged",
         "error_rows",
+        "warning_count",
     )
     list_filter = ("status", "kind", "club")
     list_select_related = ("club", "department", "user")
@@ -47,9 +48,13 @@ class ImportRunAdmin(ScopedAdmin):
     fieldsets = (
         ("导入", {"fields": ("kind_display", "file_link", "club", "department", "by")}),
         ("结果", {"fields": ("status", "message", "rejected_code", "valid_only")}),
-        ("数量", {"fields": ("rows", "created", "updated", "unchanged", "error_rows")}),
+        (
+            "数量",
+            {"fields": ("rows", "created", "updated", "unchanged", "error_rows", "warning_count")},
+        ),
         ("时间", {"fields": ("created_at", "applied_at")}),
         ("错误明细", {"fields": ("error_table",)}),
+        ("提醒明细", {"fields": ("warning_table",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> Any:
@@ -96,16 +101,24 @@ class ImportRunAdmin(ScopedAdmin):
 
     @admin.display(description="错误明细（最多显示 200 条）")
     def error_table(self, run: ImportRun) -> str:
-        if not run.errors:
-            return "—"
-        shown = errors_for(getattr(run, "viewer", None), run.errors[:200])
-        rows = format_html_join(
-            "",
-            "<tr><td>第 {} 行</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((e["row"], e["column"], e["value"], e["message"]) for e in shown),
-        )
-        return format_html(
-            '<table class="w-full"><thead><tr><th>行</th><th>列</th><th>内容</th><th>问题</th>'
-            "</tr></thead><tbody>{}</tbody></table>",
-            rows,
-        )
+        return _cell_table(getattr(run, "viewer", None), run.errors)
+
+    @admin.display(description="提醒明细（最多显示 200 条）")
+    def warning_table(self, run: ImportRun) -> str:
+        return _cell_table(getattr(run, "viewer", None), run.warnings)
+
+
+def _cell_table(viewer: Any, items: list[dict[str, Any]]) -> str:
+    if not items:
+        return "—"
+    shown = errors_for(viewer, items[:200])
+    rows = format_html_join(
+        "",
+        "<tr><td>第 {} 行</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((e["row"], e["column"], e["value"], e["message"]) for e in shown),
+    )
+    return format_html(
+        '<table class="w-full"><thead><tr><th>行</th><th>列</th><th>内容</th><th>问题</th>'
+        "</tr></thead><tbody>{}</tbody></table>",
+        rows,
+    )

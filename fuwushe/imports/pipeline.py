@@ -5,6 +5,7 @@ to apply the valid rows only. Every run is recorded in `ImportRun`, with the kep
 Writes are attributed to the importing user in the audit history (bulk paths included).
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +19,7 @@ from fuwushe.files.services import private_file_create
 from fuwushe.imports.models import ImportRun
 from fuwushe.imports.reading import Rejected, open_table
 from fuwushe.imports.registry import ImportContext, Plan, get_importer
-from fuwushe.org.models import Club
+from fuwushe.org.models import Club, Community
 from fuwushe.org.scoping import CENTER_SCOPE, scope_for
 
 # A run keeps this many errors (and as many warnings) for the preview; the counts are
@@ -43,6 +44,7 @@ def import_validate(
     club: Club | None = None,
     operator: str = "",
     keep_plan: bool = True,
+    community_map: Mapping[str, Community] | None = None,
 ) -> tuple[ImportRun, Plan | None]:
     """Read and check a file, record the run, and return it with its plan (None if rejected).
 
@@ -50,6 +52,7 @@ def import_validate(
     """
     importer = get_importer(kind)
     context = import_context(actor=actor, club=club)
+    context.community_map = community_map or {}
     run = ImportRun(kind=kind, file_name=file_name[:255], user=actor, operator=operator[:100])
     try:
         table = open_table(data, importer.columns)

@@ -5,12 +5,12 @@ An app declares an `Importer` subclass in `<app>/importers.py` and decorates it 
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from fuwushe.imports.reading import Column, Table
-from fuwushe.org.models import Club
+from fuwushe.org.models import Club, Community
 from fuwushe.org.scoping import Scope
 
 # Every kind the command line knows, landed or not, with its Chinese name.
@@ -55,6 +55,8 @@ class ImportContext:
     actor: Any  # a User, or None for the command line acting with center scope
     scope: Scope
     club: Club | None = None
+    # Written community names the user mapped for this run (import_data --map-community).
+    community_map: Mapping[str, Community] = field(default_factory=dict)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm
 from fuwushe.org import services
 from fuwushe.org.admin_base import ScopedAdmin, is_center, scoped_related_queryset
 from fuwushe.org.models import Club, Community, Department, StaffPosting, User
+from fuwushe.org.scoping import CLUB, scope_for
 from fuwushe.org.selectors import with_staffing
 
 admin.site.unregister(Group)
@@ -87,11 +88,41 @@ class ClubAdmin(ScopedAdmin):
 
 @admin.register(Community)
 class CommunityAdmin(ScopedAdmin):
-    list_display = ["name", "club", "city", "county", "households"]
+    list_display = ["name", "club", "city", "county", "households", "aliases_display"]
     list_filter = ["club__department", "club", "city"]
     list_select_related = ["club"]
-    search_fields = ["name", "club__name"]
+    search_fields = ["name", "aliases", "club__name"]
     autocomplete_fields = ["club"]
+    fields = ["name", "club", "city", "county", "households", "aliases"]
+
+    @admin.display(description="其他写法")
+    def aliases_display(self, community: Community) -> str:
+        return "、".join(community.aliases) or "—"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A club's staff keep the wordings of their own communities; the register itself
+        # is the center's and the department's.
+        if obj is not None and scope_for(request.user).level == CLUB:
+            return ["name", "club", "city", "county", "households"]
+        return super().get_readonly_fields(request, obj)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+
+        class AliasForm(form):  # type: ignore[valid-type, misc]
+            def clean(self) -> Any:
+                data = super().clean()
+                community = self.instance
+                if data.get("club") is not None:
+                    community.club = data["club"]
+                if community.club_id is not None:
+                    try:
+                        services.ensure_aliases_free(community, data.get("aliases") or [])
+                    except ValidationError as exc:
+                        self.add_error("aliases", exc.message_dict["aliases"])
+                return data
+
+        return AliasForm
 
 
 @admin.register(StaffPosting)

@@ -171,7 +171,7 @@ class Community(models.Model):
     city = models.CharField("市", max_length=50, blank=True)
     county = models.CharField("区县", max_length=50, blank=True)
     households = models.PositiveIntegerField("户数", null=True, blank=True)
-    # Old or colloquial names ledgers use for it; matched like the name (fuwushe/org/communities.py).
+    # Old or colloquial names ledgers use for it, matched like the name (org/communities.py).
     aliases = ArrayField(
         models.CharField(max_length=100),
         verbose_name="其他写法",

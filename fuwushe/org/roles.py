@@ -46,6 +46,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "org.view_department",
         "org.view_club",
         "org.view_community",
+        # Only the aliases of their own communities (CommunityAdmin), for matching ledgers.
+        "org.change_community",
         "org.view_user",
         "org.view_staffposting",
         "files.*",

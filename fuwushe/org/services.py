@@ -1,4 +1,4 @@
-"""Writes to the organisation: staff accounts, postings and password resets."""
+"""Writes to the organisation: staff accounts, postings, password resets, community aliases."""
 
 import secrets
 from datetime import date, timedelta
@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from fuwushe.org.models import Club, Department, Level, StaffPosting, User
+from fuwushe.org.communities import alias_conflicts
+from fuwushe.org.models import Club, Community, Department, Level, StaffPosting, User
 from fuwushe.org.roles import ROLE_PERMISSIONS, group_name
 from fuwushe.org.scoping import CENTER, DEPARTMENT, scope_for
 
@@ -186,3 +187,29 @@ class RevokeApiTokensOnPasswordChange:
 
     def get_help_text(self) -> str:
         return "修改密码后，此前发放的接口令牌全部失效。"
+
+
+@transaction.atomic
+def community_aliases_add(*, actor: Any, community: Community, aliases: list[str]) -> Community:
+    """Remember other wordings of a community (from an import preview or the admin)."""
+    locked = Community.objects.for_user(actor).select_for_update().filter(pk=community.pk).first()
+    if locked is None:
+        raise PermissionDenied(f"您无权修改小区“{community.name}”的资料。")
+    new = [alias.strip() for alias in aliases if alias.strip()]
+    new = [alias for alias in dict.fromkeys(new) if alias not in (locked.name, *locked.aliases)]
+    ensure_aliases_free(locked, new)
+    locked.aliases = [*locked.aliases, *new]
+    locked.full_clean()
+    locked.save(update_fields=["aliases"])
+    return locked
+
+
+def ensure_aliases_free(community: Community, aliases: list[str]) -> None:
+    taken = alias_conflicts(community, aliases)
+    if taken:
+        raise ValidationError(
+            {
+                "aliases": f"其他写法“{'、'.join(taken)}”已是本服务社另一个小区的名称或其他写法，"
+                "同一写法只能指一个小区。"
+            }
+        )

@@ -283,3 +283,16 @@ def far_cell_xls(row: int = 65536, column: int = 256) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# The three forms real ledgers come in, by the file name the tests give them.
+LEDGER_FORMS = ("花名册.xlsx", "花名册.xls", "花名册.csv")
+
+
+def ledger(rows: Rows, file_name: str) -> bytes:
+    """The same rows as an xlsx or xls workbook, or as a CSV in GBK (as Excel in China saves)."""
+    if file_name.endswith(".xlsx"):
+        return xlsx(rows)
+    if file_name.endswith(".xls"):
+        return xls(rows)
+    return csv_bytes(rows, "gbk")

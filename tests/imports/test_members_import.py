@@ -316,21 +316,16 @@ def test_a_community_is_read_by_its_name_among_the_clubs_communities(world: Worl
     )
 
 
-def test_a_community_another_club_serves_is_a_row_error(world: World):
+def test_a_community_another_club_serves_is_left_empty_with_a_warning(world: World):
     data = files.xlsx(
         [["姓名", "身份证号", "小区"], ["王允功", WANG, "甲小苑"], ["李秀英", LI, "乙小苑"]]
     )
 
     _run, plan = validate(data, world.people["alice"], world.club_a)
 
-    assert [(e.row, e.column, e.value, e.code, e.message) for e in plan.errors] == [
-        (
-            3,
-            "小区",
-            "乙小苑",
-            "bad_choice",
-            "小区“乙小苑”不是“甲小区党员服务社”服务的小区，请核对小区名称。",
-        )
+    assert (plan.errors, plan.created) == ([], 2)
+    assert [(w.row, w.column, w.value, w.code) for w in plan.warnings] == [
+        (3, "小区", "乙小苑", "community_unknown")
     ]
 
 

@@ -12,7 +12,8 @@ from fuwushe.imports.models import ImportRun
 from fuwushe.imports.pipeline import import_apply, import_validate
 from fuwushe.imports.reading import max_import_bytes
 from fuwushe.imports.registry import KINDS, Plan, UnknownKind
-from fuwushe.org.models import Club, User
+from fuwushe.org.communities import CommunityLookup
+from fuwushe.org.models import Club, Community, User
 from fuwushe.org.selectors import club_key, club_lookup
 
 APPLIED_OR_CLEAN, ROW_ERRORS, REJECTED = 0, 1, 2
@@ -31,6 +32,13 @@ class Command(BaseCommand):
             "--valid-only", action="store_true", help="有错误时仍导入无误的行（默认全部不导入）"
         )
         parser.add_argument("--json", action="store_true", help="以一行 JSON 输出结果")
+        parser.add_argument(
+            "--map-community",
+            action="append",
+            default=[],
+            metavar="写法=小区名",
+            help="把台账中小区的某种写法当作本服务社的某个小区（本次导入有效，可重复）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -43,6 +51,11 @@ class Command(BaseCommand):
         actor = _user(options["user"])
         club = _club(options["club"])
         try:
+            community_map = _community_map(options["map_community"], club)
+        except ValueError as exc:
+            self._finish(options, path, "unknown_community", str(exc))
+            return
+        try:
             run, plan = import_validate(
                 kind=options["kind"],
                 data=data,
@@ -51,6 +64,7 @@ class Command(BaseCommand):
                 club=club,
                 operator="" if actor else getpass.getuser(),
                 keep_plan=False,
+                community_map=community_map,
             )
             if plan is not None and not options["dry_run"]:
                 run = import_apply(
@@ -154,3 +168,25 @@ def _club(name_or_code: str | None) -> Club | None:
     if club is None:
         raise CommandError(f"没有名称或编号为“{name_or_code}”的党员服务社。")
     return club
+
+
+def _community_map(pairs: list[str], club: Club | None) -> dict[str, Community]:
+    """`写法=小区名` pairs as written name → one community (of --club when given)."""
+    communities = Community.objects.all() if club is None else Community.objects.filter(club=club)
+    listed = {community.pk: community for community in communities}
+    lookup = CommunityLookup(listed.values())
+    club_ids = {community.club_id for community in listed.values()}
+    where = f"“{club.name}”" if club else "任何服务社"
+    mapping = {}
+    for pair in pairs:
+        written, _sep, target = (part.strip() for part in pair.partition("="))
+        if not written or not target:
+            raise ValueError(f"--map-community“{pair}”的格式不对，应写成“写法=小区名”。")
+        found = {lookup.match(club_id, target) for club_id in club_ids} - {None}
+        if len(found) != 1:
+            raise ValueError(
+                f"--map-community：{where}没有名为“{target}”的小区（或有不止一个），"
+                "请核对小区名称。"
+            )
+        mapping[written] = listed[found.pop()]  # type: ignore[index]
+    return mapping
