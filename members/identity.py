@@ -269,8 +269,26 @@ def phone_digits(phone: str) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def pinyin_columns(name: str) -> tuple[str, str]:
-    """Full pinyin and initials, lower-case, for prefix search (王允功 → wangyungong, wyg)."""
+    """Full pinyin and initials, lower-case, for prefix search (王允功 → wangyungong, wyg).
+
+    The surname is read as a surname (单秀梅 → shanxiumei, sxm), a compound one first
+    (尉迟恭 → yuchigong); the given name keeps pypinyin's reading.
+    """
     from pypinyin import Style, lazy_pinyin
 
-    syllables = [s.lower() for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore")]
+    surname, given = _surname_reading(name)
+    syllables = [*surname, *lazy_pinyin(given, style=Style.NORMAL, errors="ignore")]
+    syllables = [s.lower() for s in syllables]
     return "".join(syllables), "".join(s[:1] for s in syllables)
+
+
+def _surname_reading(name: str) -> tuple[tuple[str, ...], str]:
+    """The surname's syllables and the rest of the name; no syllables when the name does
+    not start with a known surname (pypinyin reads it all then)."""
+    from members.surnames import READINGS
+
+    for length in (2, 1):
+        reading = READINGS.get(name[:length]) if len(name) >= length else None
+        if reading:
+            return reading, name[length:]
+    return (), name
