@@ -9,7 +9,7 @@ from members.models import Member
 
 pytestmark = pytest.mark.django_db
 
-KEYS = {"rows", "ours_s", "default_s", "ratio", "rows_per_s", "peak_mb"}
+KEYS = {"rows", "ours_s", "default_s", "ratio", "floor_s", "floor_ratio", "rows_per_s", "peak_mb"}
 
 
 def test_it_imports_the_same_roster_both_ways_and_ends_with_a_json_line():
@@ -24,7 +24,23 @@ def test_it_imports_the_same_roster_both_ways_and_ends_with_a_json_line():
     assert last["rows"] == 30
     assert last["ours_s"] > 0 and last["default_s"] > 0 and last["rows_per_s"] > 0
     assert last["ratio"] > 0  # from unrounded times: at 30 rows the rounded ones are too coarse
+    assert last["floor_s"] >= 0 and last["floor_ratio"] > 0
+    assert any(line.startswith("下限（calamine 读取 + COPY 写入 UNLOGGED 表）") for line in said)
     # Both paths really imported the 30 people: the library's run was the last.
     assert Member.objects.count() == 30
     assert any("新增 30，错误 0 行" in line for line in said)
     assert sum("新增 30" in line for line in said) == 2
+
+
+def test_without_the_default_flow_it_prints_the_floor_and_nulls_for_the_library():
+    said: list[str] = []
+
+    figures = benchmark.run(30, say=said.append, skip_default=True)
+
+    assert set(figures) >= KEYS
+    assert figures["default_s"] is None and figures["ratio"] is None
+    assert figures["floor_ratio"] > 0
+    # Only our path ran: the library's line is missing.
+    assert Member.objects.count() == 30
+    assert sum("新增 30" in line for line in said) == 1
+    assert not any(line.startswith("django-import-export") for line in said)
