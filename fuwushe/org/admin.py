@@ -106,24 +106,6 @@ class CommunityAdmin(ScopedAdmin):
             return ["name", "club", "city", "county", "households"]
         return super().get_readonly_fields(request, obj)
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)
-
-        class AliasForm(form):  # type: ignore[valid-type, misc]
-            def clean(self) -> Any:
-                data = super().clean()
-                community = self.instance
-                if data.get("club") is not None:
-                    community.club = data["club"]
-                if community.club_id is not None:
-                    try:
-                        services.ensure_aliases_free(community, data.get("aliases") or [])
-                    except ValidationError as exc:
-                        self.add_error("aliases", exc.message_dict["aliases"])
-                return data
-
-        return AliasForm
-
 
 @admin.register(StaffPosting)
 class StaffPostingAdmin(ScopedAdmin):

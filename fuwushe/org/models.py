@@ -197,6 +197,13 @@ class Community(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # One written name must point at one community of the club, whichever path saves.
+        from fuwushe.org.services import ensure_aliases_free
+
+        if self.club_id is not None:
+            ensure_aliases_free(self, self.aliases or [])
+
 
 @track()
 class AreaCode(models.Model):
