@@ -11,6 +11,7 @@ import functools
 import re
 import unicodedata
 from datetime import date
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from stdnum import numdb
@@ -235,36 +236,122 @@ def plausible_party_date(joined: date, number: str) -> bool:
     return earliest <= joined <= date.today()
 
 
-def normalise_phone(value: str) -> str:
+# What separates two numbers written in one cell (spaces do not: "0546 8123456" is one).
+PHONE_SEPARATORS = re.compile(r"[/、，,；;]|或")
+# A local landline number as dialled inside its city: 7 or 8 digits, never starting 0 or 1.
+LOCAL_NUMBER = re.compile(r"^[2-9][0-9]{6,7}$")
+# An extension after a landline: 0546-8123456转123 (转 is how ledgers write it).
+EXTENSION = re.compile(r"(?:转|分机)\s*([0-9]{1,6})$")
+PHONE_RULE = "电话“%(value)s”不对：手机号为 11 位，座机须带区号（如 0546-8123456）。"
+
+
+class Phone(NamedTuple):
+    """One number read from what was typed; `area_code_assumed` when the area code was the
+    city's, added to a local number written without one."""
+
+    number: str
+    area_code_assumed: bool = False
+
+
+def normalise_phone(value: str, area_code: str = "") -> str:
     """A mobile (11 digits) or a landline with its area code ("0546-8123456"); "" stays "".
 
     Full-width digits, spaces, dashes and brackets are accepted as typed; a leading +86
-    or 86 on a mobile is dropped.
+    or 86 on a mobile is dropped; a landline keeps its extension (0546-8123456转123).
+    A local number of 7 or 8 digits takes `area_code` (the city's) when one is given.
     """
-    text = unicodedata.normalize("NFKC", str(value)).translate(_NO_ZERO_WIDTH).strip(SPACES)
+    return read_phone(value, area_code).number
+
+
+def read_phone(value: str, area_code: str = "") -> Phone:
+    """`normalise_phone`, saying whether the area code was assumed."""
+    return _read_phone(_phone_text(value), value, area_code)
+
+
+def _read_phone(text: str, value: str, area_code: str) -> Phone:
+    """`read_phone` of the prepared `text` (`value` as typed, for the message)."""
     if not text:
-        return ""
-    if re.fullmatch(r"[0-9]+\.0", text):
-        text = text[:-2]  # a phone stored as a number in Excel
+        return Phone("")
+    extension = ""
+    found = EXTENSION.search(text) if "转" in text or "分机" in text else None
+    if found:
+        extension, text = f"转{found[1]}", text[: found.start()]
     digits = _SEPARATORS.sub("", text)
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
-    if MOBILE.match(digits):
-        return digits
+    if MOBILE.match(digits) and not extension:
+        return Phone(digits)
     if LANDLINE.match(digits):
         area = 3 if digits[1] in "12" else 4  # 010, 02x are three digits; others four
-        return f"{digits[:area]}-{digits[area:]}"
-    raise ValidationError(
-        "电话“%(value)s”不对：手机号为 11 位，座机须带区号（如 0546-8123456）。",
-        code="bad_phone",
-        params={"value": value},
-    )
+        return Phone(f"{digits[:area]}-{digits[area:]}{extension}")
+    if area_code and LOCAL_NUMBER.match(digits):
+        return Phone(f"{area_code}-{digits}{extension}", area_code_assumed=True)
+    raise ValidationError(PHONE_RULE, code="bad_phone", params={"value": value})
 
 
-def phone_digits(phone: str) -> str:
-    return phone.replace("-", "")
+def read_phones(value: str, area_code: str = "") -> list[Phone]:
+    """Every number in what was typed in one field: numbers split by a separator (/ 、 ，
+    ； 或) or written side by side as two whole numbers ("13812345678 0546-8123456");
+    spaces inside one number ("138 1234 5678") keep it one. [] for a blank."""
+    text = _phone_text(value)
+    if not text:
+        return []
+    phones: list[Phone] = []
+    for part in PHONE_SEPARATORS.split(text):
+        part = part.strip(SPACES)
+        if part:
+            phones += _one_or_two(part, area_code)
+    return phones
+
+
+def _one_or_two(part: str, area_code: str) -> list[Phone]:
+    try:
+        return [_read_phone(part, part, area_code)]
+    except ValidationError:
+        groups = part.split()
+        for cut in range(1, len(groups)):
+            try:
+                first = read_phone(" ".join(groups[:cut]), area_code)
+                second = read_phone(" ".join(groups[cut:]), area_code)
+            except ValidationError:
+                continue
+            return [first, second]
+        raise
+
+
+def _phone_text(value: str) -> str:
+    text = str(value)
+    if not text.isascii():  # full-width digits, zero-width characters
+        text = unicodedata.normalize("NFKC", text).translate(_NO_ZERO_WIDTH)
+    text = text.strip(SPACES)
+    if text.endswith(".0") and text[:-2].isdigit() and text.isascii():
+        text = text[:-2]  # a phone stored as a number in Excel
+    return text
+
+
+# --- Gender -------------------------------------------------------------------------
+
+# How ledgers write a gender (GB/T 2261.1 codes 1 and 2 among them), compared lower-case.
+GENDER_WORDS = {
+    **dict.fromkeys(("男", "男性", "m", "male", "1"), Gender.MALE),
+    **dict.fromkeys(("女", "女性", "f", "female", "2"), Gender.FEMALE),
+}
+GENDER_RULE = "性别“%(value)s”无法识别，请写男或女（也可写男性/女性、M/F、1/2），不填则按身份证号。"
+
+
+def parse_gender(value: str) -> str:
+    """The stored gender for what was typed; "" for a blank (the ID number tells)."""
+    text = "".join(unicodedata.normalize("NFKC", str(value)).split()).casefold()
+    if not text:
+        return ""
+    if text.endswith(".0"):
+        text = text[:-2]  # 1.0 from a number cell
+    gender = GENDER_WORDS.get(text)
+    if gender is None:
+        raise ValidationError(GENDER_RULE, code="bad_choice", params={"value": value})
+    return gender
 
 
 @functools.lru_cache(maxsize=65536)

@@ -26,9 +26,13 @@ def mask_id_number(value: str) -> str:
 
 
 def mask_phone(value: str) -> str:
-    """138****1234 for a mobile; 0546-****3456 for a landline."""
+    """138****1234 for a mobile; 0546-****3456 for a landline, its extension kept
+    (0546-***3456转123: an extension tells nothing without the number)."""
     if not value:
         return ""
+    number, mark, extension = value.partition("转")
+    if mark:
+        return mask_phone(number) + mark + extension
     if "-" in value:
         area, number = value.split("-", 1)
         return f"{area}-{'*' * max(len(number) - 4, 0)}{number[-4:]}"

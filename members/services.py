@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from fuwushe.org.models import Club
 from fuwushe.org.scoping import scope_for
+from fuwushe.org.selectors import club_area_code
 from members import identity, lookups
 from members.models import (
     Category,
@@ -68,9 +69,10 @@ def ensure_covers(actor: Any, club: Club) -> None:
         raise PermissionDenied(f"您无权管理“{club}”的人员。")
 
 
-def clean_person_data(data: Mapping[str, Any]) -> dict[str, Any]:
+def clean_person_data(data: Mapping[str, Any], *, area_code: str = "") -> dict[str, Any]:
     """Normalise typed person fields; birth date and gender come from the ID number
-    when left empty and must agree with it otherwise. Errors are keyed by field."""
+    when left empty and must agree with it otherwise. A local phone number takes
+    `area_code` (that of the club's city). Errors are keyed by field."""
     cleaned = {key: value for key, value in data.items() if key in PERSON_FIELDS}
     errors: dict[str, list[ValidationError]] = {}
     for key in ("name", "ethnicity", "emergency_contact", "building", "unit", "room"):
@@ -84,7 +86,7 @@ def clean_person_data(data: Mapping[str, Any]) -> dict[str, Any]:
     for key in PHONE_FIELDS:
         if key in cleaned:
             try:
-                cleaned[key] = identity.normalise_phone(cleaned[key] or "")
+                cleaned[key] = identity.normalise_phone(cleaned[key] or "", area_code)
             except ValidationError as exc:
                 errors[key] = [exc]
     if "id_number" in cleaned:
@@ -129,11 +131,11 @@ def _with_pinyin(person: Person) -> Person:
     return person
 
 
-def _clean_new_person(data: Mapping[str, Any], errors: Errors) -> dict[str, Any]:
-    """A new role's person as typed, checked as a record of its own (errors into `errors`);
-    nobody is looked up yet."""
+def _clean_new_person(data: Mapping[str, Any], errors: Errors, club: Club | None) -> dict:
+    """A new role's person as typed for `club`, checked as a record of its own (errors into
+    `errors`); nobody is looked up yet."""
     try:
-        cleaned = clean_person_data(data)
+        cleaned = clean_person_data(data, area_code=club_area_code(club))
     except ValidationError as exc:
         exc.update_error_dict(errors)
         return {}
@@ -145,13 +147,15 @@ def _clean_new_person(data: Mapping[str, Any], errors: Errors) -> dict[str, Any]
     return cleaned
 
 
-def _clean_person_changes(person: Person, data: Mapping[str, Any], errors: Errors) -> dict:
-    """Typed changes to a person, checked on a copy (errors into `errors`)."""
+def _clean_person_changes(
+    person: Person, data: Mapping[str, Any], errors: Errors, club: Club | None
+) -> dict:
+    """Typed changes to a person of `club`, checked on a copy (errors into `errors`)."""
     if {"birth_date", "gender"} & data.keys() and "id_number" not in data:
         # A changed birth date or gender must still agree with the ID number on record.
         data = {**data, "id_number": person.id_number}
     try:
-        cleaned = clean_person_data(data)
+        cleaned = clean_person_data(data, area_code=club_area_code(club))
     except ValidationError as exc:
         exc.update_error_dict(errors)
         return {}
@@ -205,10 +209,19 @@ def _change_person(answers: lookups.Lookups, person: Person, cleaned: Mapping[st
 def person_upsert(*, actor: Any, data: Mapping[str, Any]) -> Person:
     """Find the person by ID number, or create them; refuse one held outside the scope."""
     errors: Errors = {}
-    cleaned = _clean_new_person(data, errors)
+    cleaned = _clean_new_person(data, errors, None)
     _raise(errors)
     with lookups.answering(actor) as answers, transaction.atomic():
         return _find_or_create(answers, cleaned)
+
+
+def _club_of(person: Person) -> Club | None:
+    """The club holding the person: their roster's, or their open application's."""
+    member = Member.objects.filter(person=person).select_related("club").first()
+    if member is not None:
+        return member.club
+    applicant = PartyApplicant.objects.open().filter(person=person).select_related("club").first()
+    return applicant.club if applicant else None
 
 
 def person_update(*, actor: Any, person: Person, data: Mapping[str, Any]) -> Person:
@@ -216,7 +229,7 @@ def person_update(*, actor: Any, person: Person, data: Mapping[str, Any]) -> Per
     if not Person.objects.for_user(actor).filter(pk=person.pk).exists():
         raise PermissionDenied("您无权修改此人的信息。")
     errors: Errors = {}
-    cleaned = _clean_person_changes(person, data, errors)
+    cleaned = _clean_person_changes(person, data, errors, _club_of(person))
     _raise(errors)
     with lookups.answering(actor) as answers, transaction.atomic():
         return _change_person(answers, person, cleaned)
@@ -237,7 +250,7 @@ def member_create(
     """
     ensure_covers(actor, club)
     errors: Errors = {}
-    cleaned = _clean_new_person(person, errors)
+    cleaned = _clean_new_person(person, errors, club)
     member = Member(club=club, **_member_fields(fields))
     if cleaned:
         member.person = _with_pinyin(Person(**cleaned))  # as typed, for the date checks
@@ -300,7 +313,7 @@ def member_update(
     if person and not Person.objects.for_user(actor).filter(pk=stored.pk).exists():
         raise PermissionDenied("您无权修改此人的信息。")
     errors: Errors = {}
-    changes = _clean_person_changes(stored, person, errors) if person else {}
+    changes = _clean_person_changes(stored, person, errors, member.club) if person else {}
     for key, value in _member_fields(fields).items():
         setattr(member, key, value)
     typed = copy.copy(stored)
@@ -460,7 +473,7 @@ def applicant_create(
     (everything typed checked before the number is looked up)."""
     ensure_covers(actor, club)
     errors: Errors = {}
-    cleaned = _clean_new_person(person, errors)
+    cleaned = _clean_new_person(person, errors, club)
     applicant = PartyApplicant(club=club, applied_on=applied_on, notes=notes)
     if cleaned:
         applicant.person = _with_pinyin(Person(**cleaned))  # as typed, for the date checks

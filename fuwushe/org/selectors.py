@@ -5,10 +5,10 @@ from typing import Any
 
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Concat, Replace
 from django.utils import timezone
 
-from fuwushe.org.models import Club, ClubQuerySet, StaffPosting
+from fuwushe.org.models import AreaCode, Club, ClubQuerySet, StaffPosting
 
 CLUB_SUFFIX = "党员服务社"
 
@@ -25,6 +25,42 @@ def club_lookup() -> dict[str, Club]:
         lookup[club_key(club.name)] = club
         lookup[club.code] = club
     return lookup
+
+
+def city_key(city: str) -> str:
+    """How a club's city is matched to its area code: 东营 and 东营市 are one city."""
+    return "".join(city.split()).removesuffix("市")
+
+
+def area_codes() -> dict[str, str]:
+    """The area codes the center keeps (AreaCode), by city_key."""
+    return {city_key(city): code for city, code in AreaCode.objects.values_list("city", "code")}
+
+
+def club_area_code(club: Club | None, codes: dict[str, str] | None = None) -> str:
+    """The area code of the club's city, "" when the club has no city or its city no code.
+    A local number typed for the club's people takes it."""
+    if club is None or not club.city:
+        return ""
+    if codes is None:
+        key = city_key(club.city)
+        row = AreaCode.objects.filter(city__in={club.city, key, f"{key}市"}).first()
+        return row.code if row else ""
+    return codes.get(city_key(club.city), "")
+
+
+def clubs_in_city() -> Coalesce:
+    """For an AreaCode row (OuterRef): how many active clubs are in its city, written with
+    or without 市 (city_key's rule, in SQL)."""
+    city = OuterRef("city")
+    bare = Replace(city, Value("市"), Value(""))
+    clubs = Club.objects.filter(
+        Q(city=city) | Q(city=bare) | Q(city=Concat(bare, Value("市"))),
+        status=Club.Status.ACTIVE,
+    )
+    # One group (status is fixed), counted.
+    counted = clubs.order_by().values("status").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
 
 
 # A club with more than this many non-serving members plus volunteers needs 2–3
