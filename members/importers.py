@@ -26,14 +26,13 @@ from fuwushe.imports.registry import (
 )
 from fuwushe.org.communities import CommunityLookup
 from fuwushe.org.models import Club
-from fuwushe.org.selectors import club_key, club_lookup
+from fuwushe.org.selectors import area_codes, club_area_code, club_key, club_lookup
 from members import identity, lookups
 from members.models import (
     CARE_FLAGS,
     PERSON_DETAIL_COLUMNS,
     Category,
     Education,
-    Gender,
     Member,
     PartyApplicant,
     Person,
@@ -73,7 +72,6 @@ COLUMNS = tuple(
     for key, heading in HEADINGS.items()
 )
 
-GENDER_ALIASES = {"男性": Gender.MALE, "女性": Gender.FEMALE}
 CATEGORY_ALIASES = {
     "离退休": Category.RETIRED,
     "退休": Category.RETIRED,
@@ -124,7 +122,12 @@ MEMBER_KEYS = (
     "notes",
 )
 DATE_KEYS = ("birth_date", "joined_party_on")
+# The phone and other-phone columns share two numbers (a cell may hold both).
+PHONE_PAIR = ("phone", "phone_alt")
 BATCH = 5000
+# Distinct cells of one column remembered with what they parse to: a roster repeats its
+# categories, flags, ethnicities and buildings thousands of times.
+MEMO_CELLS = 5000
 # What Excel leaves at the end of an 18-digit number it kept to 15 digits.
 EXCEL_ZEROS = "000"
 # After writing this many rows, refresh the planner's statistics (see fuwushe.bulk.analyze).
@@ -242,8 +245,9 @@ class _RowChecker:
         # What `check` accepted of the current row with a warning.
         self.row_warnings: list[RowWarning] = []
         self.communities = _community_lookup(context)
+        self.area_codes = area_codes()
         self.parsers: dict[str, Callable[[object], Any]] = {
-            "gender": cells.chooser(dict(Gender.choices), GENDER_ALIASES),
+            "gender": lambda value: identity.parse_gender(cells.text(value)),
             "birth_date": cells.date_value,
             "joined_party_on": cells.date_value,
             "category": cells.chooser(dict(Category.choices), CATEGORY_ALIASES),
@@ -254,6 +258,11 @@ class _RowChecker:
             **{key: cells.text for key in (*PERSON_TEXT, *MEMBER_TEXT)},
             **{key: cells.flag for key in CARE_FLAGS},
         }
+        # The columns of this file, each with its parser remembering what it has seen.
+        self.cell_parsers = [
+            (key, _memoized(parse)) for key, parse in self.parsers.items() if key in self.present
+        ]
+        self.limits = [(key, limit) for key, limit in MAX_LENGTHS.items()]
 
     def label(self, key: str) -> str:
         return self.table.labels.get(key) or next(c.label for c in COLUMNS if c.key == key)
@@ -294,14 +303,16 @@ class _RowChecker:
         attempt("club", self.club)
         attempt("name", self.name)
         attempt("id_number", self.id_number)
-        for key in ("phone", "phone_alt", "emergency_phone"):
-            if key in self.present:
-                attempt(key, lambda v: identity.normalise_phone(cells.phone_text(v)))
+        self.phones(row, values, errors)
         if "community" in self.present:
             attempt("community_id", lambda _v: self.community(row, values.get("club")), "community")
-        for key, parse in self.parsers.items():
-            if key in self.present:
-                attempt(key, parse)
+        # The other columns: the bulk of the cells, parsed without a closure per cell.
+        cell = row.values.get
+        for key, parse in self.cell_parsers:
+            try:
+                values[key] = parse(cell(key))
+            except cells.CellError as exc:
+                errors.append(self.error(row, key, exc.code, exc.message))
         errors += self.too_long(row, values)
         if not errors:
             self.agree(row, values, errors)
@@ -311,13 +322,88 @@ class _RowChecker:
         return {key: value for key, value in values.items() if value not in ("", None)}
 
     def too_long(self, row: Row, values: Mapping[str, Any]) -> list[RowError]:
-        return [
-            self.error(
-                row, key, "too_long", f"内容过长：最多 {limit} 个字，这里有 {len(value)} 个。"
+        errors = []
+        for key, limit in self.limits:
+            value = values.get(key)
+            if type(value) is str and len(value) > limit:
+                message = f"内容过长：最多 {limit} 个字，这里有 {len(value)} 个。"
+                errors.append(self.error(row, key, "too_long", message))
+        return errors
+
+    def phones(self, row: Row, values: dict[str, Any], errors: list[RowError]) -> None:
+        """The phone columns. Phone and other phone hold two numbers between them, written
+        in either cell; a local number takes the area code of the club's city."""
+        club: Club | None = values.get("club")
+        area_code = club_area_code(club, self.area_codes)
+        city = club.city if club else ""
+        read: dict[str, list[identity.Phone]] = {}
+        for key in (*PHONE_PAIR, "emergency_phone"):
+            if key in self.present:
+                try:
+                    read[key] = identity.read_phones(
+                        cells.phone_text(row.values.get(key)), area_code
+                    )
+                except ValidationError as exc:
+                    errors.append(self.error(row, key, exc.code or "bad_phone", _message(exc)))
+        for key, phones in read.items():
+            for phone in phones:
+                if phone.area_code_assumed:
+                    self.warn(
+                        row,
+                        key,
+                        "area_code_assumed",
+                        f"电话没有区号，已按服务社所在的{city}加上区号 {area_code}。",
+                    )
+        emergency = read.pop("emergency_phone", None)
+        if emergency is not None:
+            if len(emergency) > 1:
+                errors.append(
+                    self.error(
+                        row,
+                        "emergency_phone",
+                        "bad_phone",
+                        "这一格有多个电话号码，紧急联系人电话只能登记一个，请删去多余的。",
+                    )
+                )
+            else:
+                values["emergency_phone"] = emergency[0].number if emergency else ""
+        if read:
+            self.phone_pair(row, values, errors, read)
+
+    def phone_pair(
+        self,
+        row: Row,
+        values: dict[str, Any],
+        errors: list[RowError],
+        read: dict[str, list[identity.Phone]],
+    ) -> None:
+        written = {key: [phone.number for phone in read.get(key, [])] for key in PHONE_PAIR}
+        numbers = list(dict.fromkeys(written["phone"] + written["phone_alt"]))
+        crowded = next((key for key in PHONE_PAIR if len(written[key]) > 1), None)
+        if crowded is None:
+            # One number (or none) in each cell: each stays where it was written.
+            for key in read:
+                values[key] = written[key][0] if written[key] else ""
+            return
+        if len(numbers) > len(PHONE_PAIR):
+            errors.append(
+                self.error(
+                    row,
+                    crowded,
+                    "bad_phone",
+                    f"{self.label('phone')}和{self.label('phone_alt')}共有 {len(numbers)} 个号码，"
+                    "只能登记两个，请删去多余的。",
+                )
             )
-            for key, value in values.items()
-            if isinstance(value, str) and len(value) > (limit := MAX_LENGTHS.get(key, len(value)))
-        ]
+            return
+        values["phone"], values["phone_alt"] = [*numbers, ""][:2]
+        moved = "phone_alt" if crowded == "phone" else "phone"
+        self.warn(
+            row,
+            crowded,
+            "second_phone_moved",
+            f"这一格有两个电话号码，另一个已登记为“{self.label(moved)}”。",
+        )
 
     def club(self, value: object) -> Club:
         written = cells.text(value)
@@ -417,6 +503,39 @@ def _message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _memoized(parse: Callable[[object], Any]) -> Callable[[object], Any]:
+    """`parse` for one column, remembering its answer (or refusal, as a CellError) for
+    each distinct text cell. Only text and blank cells: a number cell is cheap to parse,
+    and True == 1 would make them one key."""
+    memo: dict[object, tuple[bool, Any]] = {}
+
+    def parse_cell(value: object) -> Any:
+        if value is not None and type(value) is not str:
+            return _cell_error_of(parse, value)
+        try:
+            ok, answer = memo[value]
+        except KeyError:
+            try:
+                ok, answer = True, _cell_error_of(parse, value)
+            except cells.CellError as exc:
+                ok, answer = False, (exc.code, exc.message)
+            if len(memo) < MEMO_CELLS:
+                memo[value] = (ok, answer)
+        if ok:
+            return answer
+        raise cells.CellError(*answer)
+
+    return parse_cell
+
+
+def _cell_error_of(parse: Callable[[object], Any], value: object) -> Any:
+    """`parse(value)`, a ValidationError turned into a CellError."""
+    try:
+        return parse(value)
+    except ValidationError as exc:
+        raise cells.CellError(exc.code or "invalid", _message(exc)) from None
+
+
 def _community_lookup(context: ImportContext) -> CommunityLookup:
     lookup = CommunityLookup.for_clubs()
     lookup.map_all(context.community_map)
@@ -487,7 +606,11 @@ class _Classifier:
         club: Club = values.pop("club")
         values["club_id"] = club.pk
         if known is None:
-            self.operations["create"].append([_json_value(values.get(k)) for k in CREATE_COLUMNS])
+            new: list[Any] = [values.get(key) for key in CREATE_COLUMNS]
+            for index in CREATE_DATES:
+                if new[index] is not None:
+                    new[index] = new[index].isoformat()
+            self.operations["create"].append(new)
             self.plan.created += 1
             return
         holder = known["member_club_id"] or known["applicant_club_id"]
@@ -589,6 +712,7 @@ def _dates(values: Mapping[str, Any]) -> dict[str, Any]:
 
 # What the plan keeps of a new person's row, in this order.
 CREATE_COLUMNS = ("id_number", "club_id", *PERSON_KEYS, *MEMBER_KEYS)
+CREATE_DATES = [CREATE_COLUMNS.index(key) for key in DATE_KEYS]
 # Columns written for a new person and a new member, the unique key first.
 PERSON_COLUMNS = ("id_number", "name_pinyin", "name_initials", *PERSON_KEYS)
 MEMBER_COLUMNS = ("person_id", "club_id", *MEMBER_KEYS)
