@@ -14,10 +14,15 @@ from unfold.decorators import action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm
 
 from fuwushe.org import services
-from fuwushe.org.admin_base import ScopedAdmin, is_center, scoped_related_queryset
-from fuwushe.org.models import Club, Community, Department, StaffPosting, User
+from fuwushe.org.admin_base import (
+    CenterOnlyAdmin,
+    ScopedAdmin,
+    is_center,
+    scoped_related_queryset,
+)
+from fuwushe.org.models import AreaCode, Club, Community, Department, StaffPosting, User
 from fuwushe.org.scoping import CLUB, scope_for
-from fuwushe.org.selectors import with_staffing
+from fuwushe.org.selectors import clubs_in_city, with_staffing
 
 admin.site.unregister(Group)
 # API tokens are secrets; nobody needs to read them in the admin.
@@ -105,6 +110,22 @@ class CommunityAdmin(ScopedAdmin):
         if obj is not None and scope_for(request.user).level == CLUB:
             return ["name", "club", "city", "county", "households"]
         return super().get_readonly_fields(request, obj)
+
+
+@admin.register(AreaCode)
+class AreaCodeAdmin(CenterOnlyAdmin):
+    """The area code a local phone number takes, by the city of the member's club."""
+
+    list_display = ["city", "code", "clubs_display"]
+    search_fields = ["city", "code"]
+    fields = ["city", "code"]
+
+    @admin.display(description="该市运行中的服务社", ordering="club_count")
+    def clubs_display(self, area: Any) -> int:
+        return int(area.club_count)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).annotate(club_count=clubs_in_city())
 
 
 @admin.register(StaffPosting)

@@ -45,6 +45,26 @@ class ScopedRelatedFieldListFilter(RelatedFieldListFilter):
         return [(row.pk, str(row)) for row in queryset]
 
 
+class CenterOnlyAdmin(ModelAdmin):
+    """Admin for data that belongs to no club (vocabularies, area codes): the center keeps
+    it, everyone else neither sees nor reaches it (clubs use it through their own pages)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_center(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_center(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_center(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_center(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_center(request) and super().has_delete_permission(request, obj)
+
+
 class ScopedAdmin(ModelAdmin):
     """Admin for a scoped model: lists, object views, dropdowns, filters, autocomplete and
     history all go through `for_user`, so a user never reaches another club's rows."""

@@ -8,10 +8,9 @@ from django.db.models import (
     QuerySet,
 )
 from django.http import HttpRequest, HttpResponse
-from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fuwushe.org.admin_base import is_center
+from fuwushe.org.admin_base import CenterOnlyAdmin, is_center
 from members import services
 from members.admin.base import (
     SEARCH_HELP,
@@ -136,25 +135,14 @@ def next_stage(applicant: PartyApplicant) -> str:
 
 
 @admin.register(TalentTag)
-class TalentTagAdmin(ModelAdmin):
+class TalentTagAdmin(CenterOnlyAdmin):
     """A vocabulary shared by all clubs, so the center keeps it (clubs pick from it)."""
 
     list_display = ["name", "is_standard"]
     list_filter = ["is_standard"]
     search_fields = ["name"]
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_center(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_center(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_center(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_center(request)
-
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The standard tags (五老, 讲师, …) are part of the rules, not of the data.
-        return is_center(request) and not (obj is not None and obj.is_standard)
+        standard = obj is not None and obj.is_standard
+        return not standard and super().has_delete_permission(request, obj)

@@ -168,12 +168,18 @@ class Walker:
         return views
 
     def walk_unscoped_admin(self, model: type[models.Model]) -> None:
-        """Models without a club (groups, settings) are for the center alone."""
-        for view in ("changelist", "add"):
-            url = reverse(self.name(model, view))
+        """Models without a club (groups, settings, vocabularies, area codes) are for the
+        center alone: their lists, add pages and, for a row, its change, history and
+        delete pages are refused to everyone else."""
+        urls = [reverse(self.name(model, view)) for view in ("changelist", "add")]
+        row = model._default_manager.order_by("pk").first()
+        if row is not None:
+            views = ("change", "history", "delete")
+            urls += [reverse(self.name(model, view), args=[row.pk]) for view in views]
+        for url in urls:
             for person in ("alice", "bob", "charlie", "dora"):
                 status, _ = self.get(person, url)
-                if status != 403:
+                if status not in (403, 404):
                     self.violations.append(f"{person} GET {url}: {status} on an unscoped admin")
 
     def walk_autocomplete(self) -> None:
