@@ -346,8 +346,8 @@ def parse_gender(value: str) -> str:
     text = "".join(unicodedata.normalize("NFKC", str(value)).split()).casefold()
     if not text:
         return ""
-    if text.endswith(".0"):
-        text = text[:-2]  # 1.0 from a number cell
+    if text in ("1.0", "2.0"):
+        text = text[:-2]  # from a number cell
     gender = GENDER_WORDS.get(text)
     if gender is None:
         raise ValidationError(GENDER_RULE, code="bad_choice", params={"value": value})

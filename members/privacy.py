@@ -65,6 +65,8 @@ def shown(user: Any, field: str, value: Any) -> Any:
 # punctuation marks or stray Latin letters between them, and a final X: how ledgers write
 # ID numbers and phones ("370502-19510603-8282", "370502 1956 1205 2394", "３７０５０２…").
 NUMBER_WRITING = re.compile(r"\d(?:[\W_A-Za-z]{0,3}\d)*(?:[\W_]{0,3}[xXｘＸ])?")
+# Two phones in one cell, split as identity.PHONE_SEPARATORS splits them (kept, to show).
+PHONE_SPLIT = re.compile(r"([/、，,；;]\s*)")
 # An old 15-digit ID number and anything longer is masked as an ID number.
 ID_LIKE_LENGTH = 15
 # The shortest part of a quoted number worth hiding (a local phone number without area
@@ -87,12 +89,43 @@ def _mask_compact(compact: str) -> str | None:
     try:
         return mask_phone(identity.normalise_phone(compact))
     except ValidationError:
-        return None
+        pass
+    if identity.LOCAL_NUMBER.match(compact):
+        # A landline written without its area code (the import adds the club's).
+        return f"{'*' * (len(compact) - 4)}{compact[-4:]}"
+    return None
 
 
 def mask_numbers(text: str) -> str:
     """The user's data as free text, every ID number and phone in it masked however written."""
-    return NUMBER_WRITING.sub(lambda m: _mask_compact(_compact(m[0])) or m[0], text)
+    return NUMBER_WRITING.sub(lambda m: _mask_writing(m[0]) or m[0], text)
+
+
+def _mask_writing(writing: str) -> str | None:
+    """The mask of one written number, or of two phones written in one, split by a
+    separator (138…/0546-…) or side by side (138… 0546-…), as the importer reads them."""
+    parts = PHONE_SPLIT.split(writing)
+    if len(parts) > 1:
+        masks = [_mask_phone_writing(part) for part in parts[::2]]
+        if all(masks):
+            parts[::2] = masks
+            return "".join(parts)
+    whole = _mask_compact(_compact(writing))
+    if whole and len(_compact(writing)) < ID_LIKE_LENGTH:
+        return whole  # one phone, however spaced
+    groups = writing.split()
+    for cut in range(1, len(groups)):
+        first, second = " ".join(groups[:cut]), " ".join(groups[cut:])
+        masked_first, masked_second = _mask_phone_writing(first), _mask_phone_writing(second)
+        if masked_first and masked_second:
+            return f"{masked_first} {masked_second}"
+    return whole
+
+
+def _mask_phone_writing(writing: str) -> str | None:
+    """The mask of a written phone; None for anything else (an ID number among them)."""
+    compact = _compact(writing)
+    return _mask_compact(compact) if len(compact) < ID_LIKE_LENGTH else None
 
 
 def mask_quoting(message: str, value: str) -> str:

@@ -5,7 +5,7 @@ from datetime import date
 from django.contrib.postgres.indexes import OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q, Value
+from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Reverse
 from django.db.models.lookups import StartsWith
 
@@ -53,6 +53,14 @@ SHORT_NUMBER = 4
 ID_SHOWN = 2
 
 
+def phone_number_part(field: str) -> Func:
+    """A stored phone without its extension (0546-8123456转123 → 0546-8123456): what a
+    search by its last digits matches, and what the tail indexes hold."""
+    return Func(
+        F(field), Value("转"), Value(1), function="split_part", output_field=models.CharField()
+    )
+
+
 def person_search_q(term: str, *, prefix: str, full_numbers: bool = False) -> Q:
     """Name, pinyin (full or initials), ID number or phone tail, building — all indexed.
 
@@ -74,7 +82,8 @@ def person_search_q(term: str, *, prefix: str, full_numbers: bool = False) -> Q:
         phone_tail = term if full_numbers else term[-SHORT_NUMBER:]
         tails = Q(StartsWith(Reverse(f"{prefix}id_number"), Value(id_tail.upper()[::-1])))
         for phone in ("phone", "phone_alt"):
-            tails |= Q(StartsWith(Reverse(f"{prefix}{phone}"), Value(phone_tail[::-1])))
+            number = Reverse(phone_number_part(f"{prefix}{phone}"))
+            tails |= Q(StartsWith(number, Value(phone_tail[::-1])))
         if len(term) <= SHORT_NUMBER:
             tails |= Q(**{f"{prefix}building": term})  # "12" is also building 12
         return tails
@@ -184,10 +193,12 @@ class Person(models.Model):
                 OpClass(Reverse("id_number"), name="text_pattern_ops"), name="person_id_number_tail"
             ),
             models.Index(
-                OpClass(Reverse("phone"), name="text_pattern_ops"), name="person_phone_tail"
+                OpClass(Reverse(phone_number_part("phone")), name="text_pattern_ops"),
+                name="person_phone_tail",
             ),
             models.Index(
-                OpClass(Reverse("phone_alt"), name="text_pattern_ops"), name="person_phone_alt_tail"
+                OpClass(Reverse(phone_number_part("phone_alt")), name="text_pattern_ops"),
+                name="person_phone_alt_tail",
             ),
             models.Index(
                 OpClass("name_pinyin", name="varchar_pattern_ops"), name="person_pinyin_prefix"
