@@ -377,7 +377,11 @@ class _RowChecker:
         errors: list[RowError],
         read: dict[str, list[identity.Phone]],
     ) -> None:
-        written = {key: [phone.number for phone in read.get(key, [])] for key in PHONE_PAIR}
+        # The same number written twice in a cell is one number.
+        written = {
+            key: list(dict.fromkeys(phone.number for phone in read.get(key, [])))
+            for key in PHONE_PAIR
+        }
         numbers = list(dict.fromkeys(written["phone"] + written["phone_alt"]))
         crowded = next((key for key in PHONE_PAIR if len(written[key]) > 1), None)
         if crowded is None:
