@@ -1,9 +1,38 @@
+import json
+import zlib
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import models
 
 from fuwushe.audit.tracking import track
 from fuwushe.files.models import PrivateFile
 from fuwushe.org.models import OwnedByClubOrDepartment, OwnedQuerySet
+
+if TYPE_CHECKING:
+    _BinaryField = models.BinaryField[Any, Any]
+else:
+    _BinaryField = models.BinaryField
+
+
+class CompressedJSONField(_BinaryField):
+    """JSON kept zlib-compressed in a bytea column: a 40,000-row plan is 14 MB of JSON,
+    3 MB compressed, and PostgreSQL spends longer parsing it as jsonb than the import
+    spends checking a tenth of its rows. Nothing queries inside it."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        return json.loads(zlib.decompress(value))
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if value is None:
+            return None
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return super().get_db_prep_value(zlib.compress(text.encode(), 1), connection, prepared)
+
+    def to_python(self, value: Any) -> Any:
+        return value
 
 
 class ImportRunQuerySet(OwnedQuerySet["ImportRun"]):
@@ -64,7 +93,7 @@ class ImportRun(OwnedByClubOrDepartment):
     rejected_code = models.CharField("拒绝原因代码", max_length=30, blank=True)
     message = models.TextField("说明", blank=True)
     # What validation decided, applied later without reading the file again.
-    plan = models.JSONField("导入计划", null=True, blank=True, editable=False)
+    plan = CompressedJSONField("导入计划", null=True, blank=True, editable=False)
 
     objects = ImportRunQuerySet.as_manager()
 
