@@ -179,9 +179,17 @@ if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
 
 # Tests keep to their own Redis database and queue, so that a worker left
 # running against the development database can never consume their tasks.
+# Under pytest-xdist each worker (gw0, gw1, ...) counts down from TEST_REDIS_DB and
+# has its own queue, so that one worker's flush never empties another's database.
 REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6379/0")
+TEST_WORKER = envstr("PYTEST_XDIST_WORKER")  # "gw0", "gw1", ... under pytest-xdist
 if TESTING:
-    REDIS_URL = redis_url_for_db(REDIS_URL, envint("TEST_REDIS_DB", 15))
+    TEST_REDIS_DB = envint("TEST_REDIS_DB", 15) - int(TEST_WORKER.removeprefix("gw") or 0)
+    if TEST_REDIS_DB < 1:
+        raise ImproperlyConfigured(
+            f"TEST_REDIS_DB 太小：测试进程 {TEST_WORKER} 的 Redis 数据库号将是 {TEST_REDIS_DB}"
+        )
+    REDIS_URL = redis_url_for_db(REDIS_URL, TEST_REDIS_DB)
 
 CACHES = {
     "default": {
@@ -196,7 +204,9 @@ CACHES = {
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
-CELERY_TASK_DEFAULT_QUEUE = "fuwushe-test" if TESTING else envstr("CELERY_QUEUE", "fuwushe")
+CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "fuwushe")
+if TESTING:
+    CELERY_TASK_DEFAULT_QUEUE = f"fuwushe-test-{TEST_WORKER}" if TEST_WORKER else "fuwushe-test"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -8,6 +8,7 @@ import psycopg2
 import pytest
 import redis
 from django.conf import settings
+from xdist.scheduler import LoadFileScheduling  # type: ignore[import-untyped]
 
 from fuwushe.celery import app as celery_app
 
@@ -33,6 +34,42 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         pytest.exit(f"Redis 不可用（测试必须连接真实 Redis）：{exc}", returncode=1)
+
+
+class DjangoOrderFileScheduling(LoadFileScheduling):
+    """pytest-xdist's file scheduling, in pytest-django's order.
+
+    A transactional test ends by emptying every table, the rows of data migrations too
+    (standard talent tags, area codes), so pytest-django runs those tests after the others.
+    xdist would send a whole file, its transactional tests with it, ahead of other files,
+    and sorts files by size. Here a work unit is a run of one file in the workers' order,
+    and units go out in that order: no worker runs a test after a flush that it would not
+    have run after it serially.
+    """
+
+    def schedule(self) -> None:
+        if self.collection is None and self.registered_collections:
+            self.units: dict[str, str] = {}
+            previous, runs = "", dict[str, int]()
+            for nodeid in next(iter(self.registered_collections.values())):
+                path = super()._split_scope(nodeid)
+                if path != previous:
+                    runs[path] = runs.get(path, -1) + 1
+                    previous = path
+                self.units[nodeid] = f"{path}#{runs[path]}"
+        super().schedule()
+
+    def _split_scope(self, nodeid: str) -> str:
+        return self.units[nodeid]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
+    if config.getvalue("dist") not in ("load", "loadfile"):
+        return None
+    # Sorting the units by size would undo pytest-django's order again.
+    config.option.loadscopereorder = False
+    return DjangoOrderFileScheduling(config, log)
 
 
 @pytest.fixture(autouse=True)

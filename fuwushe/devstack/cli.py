@@ -10,6 +10,19 @@ from fuwushe.devstack.common import ROOT, StackError, default_data_dir, say
 from fuwushe.devstack.run import run
 from fuwushe.devstack.services import child_env, start_services
 
+# pytest-xdist workers at most: CI has two cores. Each worker has its own test database
+# (pytest-django) and Redis database (counting down from TEST_REDIS_DB, fuwushe/settings.py).
+TEST_WORKERS = 2
+
+
+def parallel_args() -> list[str]:
+    """pytest's options for a worker per core, at most TEST_WORKERS; a later `-n 0` wins.
+
+    Whole files go to one worker: some share a running stack or a parsed workbook per module.
+    """
+    workers = min(TEST_WORKERS, os.cpu_count() or 1)
+    return ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
+
 
 def test(args: argparse.Namespace, pytest_args: list[str]) -> int:
     data_dir = Path(args.data_dir).resolve()
@@ -25,7 +38,7 @@ def test(args: argparse.Namespace, pytest_args: list[str]) -> int:
             ("ruff check", [str(venv_bin / "ruff"), "check", "."]),
             ("ruff format", [str(venv_bin / "ruff"), "format", "--check", "."]),
             ("mypy", [str(venv_bin / "mypy"), "."]),
-            ("pytest", [sys.executable, "-m", "pytest", *pytest_args]),
+            ("pytest", [sys.executable, "-m", "pytest", *parallel_args(), *pytest_args]),
         ]
         failed = []
         for name, command in steps:

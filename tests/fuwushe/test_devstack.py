@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from fuwushe.devstack.common import RUN_MARKER
 from fuwushe.devstack.postgres import clear_stale_socket_locks, libpq_dsn
@@ -32,7 +33,8 @@ def test_the_test_command_fails_at_once_when_redis_is_missing():
     assert "无法连接 REDIS_URL 指定的 Redis" in result.stdout
 
 
-def test_the_suite_fails_rather_than_skips_when_redis_is_missing():
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_the_suite_fails_rather_than_skips_when_redis_is_missing(workers: str):
     result = subprocess.run(
         [
             sys.executable,
@@ -42,6 +44,8 @@ def test_the_suite_fails_rather_than_skips_when_redis_is_missing():
             "-q",
             "-p",
             "no:cacheprovider",
+            "-n",
+            workers,
         ],
         env=django_env(CI="true", REDIS_URL=CLOSED_REDIS),
         cwd=ROOT,

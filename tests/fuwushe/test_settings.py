@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.conf import settings
 
@@ -65,10 +67,46 @@ def test_production_redirects_to_https_but_not_the_health_probe():
 
 
 def test_the_suite_keeps_to_its_own_redis_database_and_queue():
+    # Serially on TEST_REDIS_DB; under pytest-xdist gw0 on it, gw1 on the one below, ...
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    db = int(os.environ.get("TEST_REDIS_DB", "15")) - int(worker.removeprefix("gw") or 0)
+    ours = redis_url_for_db(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), db)
+    queue = f"fuwushe-test-{worker}" if worker else "fuwushe-test"
+
     assert settings.TESTING is True
-    assert settings.REDIS_URL.endswith("/15") or "db=15" in settings.REDIS_URL
-    assert celery_app.conf.task_default_queue == "fuwushe-test"
+    assert ours == settings.REDIS_URL
+    assert celery_app.conf.task_default_queue == queue
     assert celery_app.conf.broker_url == celery_broker_url(settings.REDIS_URL)
+
+
+def test_each_xdist_worker_gets_its_own_redis_database_and_queue():
+    script = (
+        "from django.conf import settings;"
+        "print(settings.REDIS_URL, settings.CELERY_TASK_DEFAULT_QUEUE)"
+    )
+    seen = {}
+    for worker in ("", "gw0", "gw1"):
+        env = django_env(
+            REDIS_URL="redis://127.0.0.1:6379/0", TEST_REDIS_DB="15", PYTEST_XDIST_WORKER=worker
+        )
+        result = run_manage("shell", "-c", script, env=env)
+        assert result.returncode == 0, result.stderr
+        seen[worker] = result.stdout.splitlines()[-1].split()
+
+    assert seen == {
+        "": ["redis://127.0.0.1:6379/15", "fuwushe-test"],
+        "gw0": ["redis://127.0.0.1:6379/15", "fuwushe-test-gw0"],
+        "gw1": ["redis://127.0.0.1:6379/14", "fuwushe-test-gw1"],
+    }
+
+
+def test_a_worker_that_would_reach_below_redis_database_1_is_refused():
+    env = django_env(TEST_REDIS_DB="1", PYTEST_XDIST_WORKER="gw1")
+
+    result = run_manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "TEST_REDIS_DB 太小" in result.stderr
 
 
 @pytest.mark.parametrize(
