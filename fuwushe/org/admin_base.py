@@ -1,5 +1,6 @@
 """The admin base class for scoped models: the one place the admin applies `for_user`."""
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pghistory.models
@@ -196,3 +197,32 @@ def _event_rows(events: list[Any], *, viewer: Any) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def cache_result_headers() -> None:
+    """Compute a change list's column headers once per page, not once per row.
+
+    django-unfold 0.91's `items_for_result` calls `result_headers(cl)` for every row (to
+    label each cell for small screens): 51 times for a page of 50 rows, a quarter of the
+    page's server time. The headers depend on the change list alone (its columns, ordering
+    and query string), so the first answer is kept on the ChangeList and reused.
+    """
+    global _unfold_result_headers
+    from unfold.templatetags import unfold_list
+
+    if getattr(unfold_list.result_headers, "cached_per_changelist", False):
+        return
+    _unfold_result_headers = unfold_list.result_headers
+
+    def result_headers(cl: Any) -> Iterator[dict[str, Any]]:
+        headers = cl.__dict__.get("_fuwushe_result_headers")
+        if headers is None:
+            headers = cl._fuwushe_result_headers = list(_unfold_result_headers(cl))
+        return iter(headers)
+
+    result_headers.cached_per_changelist = True  # type: ignore[attr-defined]
+    unfold_list.result_headers = result_headers
+
+
+# The theme's own header computation, called once per change list page.
+_unfold_result_headers: Callable[[Any], Iterator[dict[str, Any]]]

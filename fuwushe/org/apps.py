@@ -16,5 +16,8 @@ class OrgConfig(AppConfig):
     verbose_name = "组织与人员"
 
     def ready(self) -> None:
+        from fuwushe.org.admin_base import cache_result_headers
+
+        cache_result_headers()
         # After every app's migration, so that permissions of apps migrated later exist.
         post_migrate.connect(_sync_role_groups, dispatch_uid="fuwushe.org.sync_role_groups")
