@@ -11,6 +11,7 @@ its write. They go through Django's cursor, so the audit context is attached; th
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from itertools import repeat
 from typing import Any
 
 from django.db import connection, models
@@ -77,8 +78,25 @@ def insert_rows(
 
 def array_literal(values: Iterable[Any]) -> str:
     """PostgreSQL's text form of a one-dimensional array: every element quoted, None as
-    NULL. Cast on the server (`%s::date[]`), so each element is read as its column's type."""
-    return "{" + ",".join(_element(value) for value in values) + "}"
+    NULL. Cast on the server (`%s::date[]`), so each element is read as its column's type.
+
+    A column of one type (text, numbers, dates, as most are) is joined without a Python
+    call per value."""
+    values = list(values)
+    if not values:
+        return "{}"
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return '{"' + '","'.join(map(str.translate, values, repeat(_ESCAPES))) + '"}'
+    if kinds == {int}:
+        return "{" + ",".join(map(str, values)) + "}"
+    if kinds == {date}:
+        return "{" + ",".join(map(date.isoformat, values)) + "}"
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
+# Inside a quoted array element, a double quote and a backslash are escaped.
+_ESCAPES = str.maketrans({'"': '\\"', "\\": "\\\\"})
 
 
 def _element(value: Any) -> str:
@@ -92,7 +110,7 @@ def _element(value: Any) -> str:
         text = value.isoformat()
     else:
         text = str(value)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + text.translate(_ESCAPES) + '"'
 
 
 def analyze(*models_: type[models.Model]) -> None:

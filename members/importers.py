@@ -245,7 +245,11 @@ class _RowChecker:
         # What `check` accepted of the current row with a warning.
         self.row_warnings: list[RowWarning] = []
         self.communities = _community_lookup(context)
-        self.area_codes = area_codes()
+        codes = area_codes()
+        self.club_area_codes = {
+            club.pk: club_area_code(club, codes) for club in self.clubs_by_pk.values()
+        }
+        self.phone_keys = [key for key in (*PHONE_PAIR, "emergency_phone") if key in self.present]
         self.parsers: dict[str, Callable[[object], Any]] = {
             "gender": lambda value: identity.parse_gender(cells.text(value)),
             "birth_date": cells.date_value,
@@ -333,21 +337,20 @@ class _RowChecker:
     def phones(self, row: Row, values: dict[str, Any], errors: list[RowError]) -> None:
         """The phone columns. Phone and other phone hold two numbers between them, written
         in either cell; a local number takes the area code of the club's city."""
+        if not self.phone_keys:
+            return
         club: Club | None = values.get("club")
-        area_code = club_area_code(club, self.area_codes)
-        city = club.city if club else ""
+        area_code = self.club_area_codes.get(club.pk, "") if club else ""
         read: dict[str, list[identity.Phone]] = {}
-        for key in (*PHONE_PAIR, "emergency_phone"):
-            if key in self.present:
-                try:
-                    read[key] = identity.read_phones(
-                        cells.phone_text(row.values.get(key)), area_code
-                    )
-                except ValidationError as exc:
-                    errors.append(self.error(row, key, exc.code or "bad_phone", _message(exc)))
+        for key in self.phone_keys:
+            try:
+                read[key] = identity.read_phones(cells.phone_text(row.values.get(key)), area_code)
+            except ValidationError as exc:
+                errors.append(self.error(row, key, exc.code or "bad_phone", _message(exc)))
         for key, phones in read.items():
             for phone in phones:
                 if phone.area_code_assumed:
+                    city = club.city if club else ""
                     self.warn(
                         row,
                         key,
@@ -377,6 +380,11 @@ class _RowChecker:
         errors: list[RowError],
         read: dict[str, list[identity.Phone]],
     ) -> None:
+        if all(len(read.get(key, ())) <= 1 for key in PHONE_PAIR):
+            # One number (or none) in each cell: each stays where it was written.
+            for key, phones in read.items():
+                values[key] = phones[0].number if phones else ""
+            return
         # The same number written twice in a cell is one number.
         written = {
             key: list(dict.fromkeys(phone.number for phone in read.get(key, [])))
@@ -610,7 +618,7 @@ class _Classifier:
         club: Club = values.pop("club")
         values["club_id"] = club.pk
         if known is None:
-            new: list[Any] = [values.get(key) for key in CREATE_COLUMNS]
+            new: list[Any] = list(map(values.get, CREATE_COLUMNS))
             for index in CREATE_DATES:
                 if new[index] is not None:
                     new[index] = new[index].isoformat()
