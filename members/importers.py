@@ -132,6 +132,11 @@ MEMO_CELLS = 5000
 EXCEL_ZEROS = "000"
 # After writing this many rows, refresh the planner's statistics (see fuwushe.bulk.analyze).
 ANALYZE_FROM = 1000
+# The columns the roster's lists join and filter on, whose statistics are refreshed then.
+PLANNED_COLUMNS = {
+    Person: ("id", "community", "birth_date"),
+    Member: ("id", "person", "club", "status"),
+}
 
 
 def _max_lengths() -> dict[str, int]:
@@ -225,7 +230,7 @@ class MemberImporter(Importer):
             ) from exc
         _update_members(operations.get("update", []))
         if plan.created + plan.updated >= ANALYZE_FROM:
-            analyze(Person, Member)
+            analyze(Person, Member, columns=PLANNED_COLUMNS)
 
 
 class _RowChecker:
@@ -237,6 +242,7 @@ class _RowChecker:
         self.present = set(table.columns)
         self.clubs = club_lookup()
         self.clubs_by_pk = {club.pk: club for club in self.clubs.values()}
+        self.clubs_written: dict[str, Club | None] = {}  # as each cell wrote it
         # Every club the file's rows name, bad rows included (None: an unknown name):
         # a run belongs to one club only when all its rows do.
         self.named_clubs: set[int | None] = set()
@@ -245,6 +251,8 @@ class _RowChecker:
         # What `check` accepted of the current row with a warning.
         self.row_warnings: list[RowWarning] = []
         self.communities = _community_lookup(context)
+        # A ledger names a few dozen communities thousands of times: each matched once.
+        self.community_ids: dict[tuple[int, str], int | None] = {}
         codes = area_codes()
         self.club_area_codes = {
             club.pk: club_area_code(club, codes) for club in self.clubs_by_pk.values()
@@ -425,7 +433,9 @@ class _RowChecker:
                 raise cells.CellError("missing_required", "请填写所属服务社。")
             self.named_clubs.add(self.context.club.pk)
             return self.context.club
-        club = self.clubs.get(club_key(written))
+        club = self.clubs_written.get(written)
+        if club is None:
+            club = self.clubs_written[written] = self.clubs.get(club_key(written))
         if club is None:
             self.named_clubs.add(None)
             raise cells.CellError("bad_choice", f"没有名为“{written}”的党员服务社。")
@@ -475,7 +485,11 @@ class _RowChecker:
         written = cells.text(row.values.get("community"))
         if not written or club is None:
             return None
-        community_id = self.communities.match(club.pk, written)
+        key = (club.pk, written)
+        try:
+            community_id = self.community_ids[key]
+        except KeyError:
+            community_id = self.community_ids[key] = self.communities.match(club.pk, written)
         if community_id is None:
             self.warn(
                 row,

@@ -37,3 +37,20 @@ def test_awkward_text_round_trips_through_insert_and_select(world: World):
     assert stored == {name: county for name, _club, county in rows}
     found = select_by_keys(Community, "name", ("county",), [*written, "没有这个"])
     assert sorted(row[2] for row in found) == sorted(AWKWARD)
+
+
+def test_analyze_refreshes_the_row_count_with_the_columns_named(world: World):
+    from django.db import connection
+
+    from fuwushe.bulk import analyze
+    from members.models import Member, Person
+
+    rows = [(f"统计{index}", world.club_a.pk, "") for index in range(50)]
+    insert_rows(Community, ("name", "club_id", "county"), rows)
+
+    analyze(Community, Person, columns={Community: ("id", "club"), Member: ("club",)})
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'org_community'")
+        (counted,) = cursor.fetchone()
+    assert counted >= 50
