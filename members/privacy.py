@@ -107,8 +107,10 @@ def _mask_writing(writing: str) -> str | None:
     parts = PHONE_SPLIT.split(writing)
     if len(parts) > 1:
         masks = [_mask_phone_writing(part) for part in parts[::2]]
-        if all(masks):
-            parts[::2] = masks
+        if any(masks):
+            # The phones masked; a broken part as a broken phone, a short one (“、123”) kept.
+            pieces = parts[::2]
+            parts[::2] = [m or _mask_broken(p) or p for m, p in zip(masks, pieces, strict=True)]
             return "".join(parts)
     whole = _mask_compact(_compact(writing))
     if whole and len(_compact(writing)) < ID_LIKE_LENGTH:
@@ -119,7 +121,29 @@ def _mask_writing(writing: str) -> str | None:
         masked_first, masked_second = _mask_phone_writing(first), _mask_phone_writing(second)
         if masked_first and masked_second:
             return f"{masked_first} {masked_second}"
-    return whole
+    return whole or _mask_broken(writing)
+
+
+# A run of digits no rule reads that may still hold a phone (138…、123, 138…-1, a mobile
+# with a digit missing): from 11 digits, or from 9 starting like a mobile or a landline.
+# Dates (19500301, 8 digits) stay readable.
+BROKEN_PHONE = re.compile(r"^(?:[0-9]{11,}|1[3-9][0-9]{7,}|0[0-9]{8,})$")
+
+
+def _mask_broken(writing: str) -> str | None:
+    """Every digit but the last 4 starred, the writing's other characters kept."""
+    compact = _compact(writing)
+    if not BROKEN_PHONE.match(compact.rstrip("X")):
+        return None
+    hidden = len(compact.rstrip("X")) - 4
+    out = []
+    for ch in writing:
+        if ch.isdecimal() and hidden > 0:
+            out.append("*")
+            hidden -= 1
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _mask_phone_writing(writing: str) -> str | None:
@@ -135,13 +159,15 @@ def mask_quoting(message: str, value: str) -> str:
     own = [
         compact
         for compact in (_compact(m[0]) for m in NUMBER_WRITING.finditer(value))
-        if _mask_compact(compact)
+        if _mask_compact(compact) or BROKEN_PHONE.match(compact.rstrip("X"))
     ]
 
     def hide(match: re.Match[str]) -> str:
         compact = _compact(match[0])
         quoted = len(compact) >= QUOTED_LENGTH and any(compact in number for number in own)
-        if quoted or len(compact) >= ID_LIKE_LENGTH:
+        if quoted:
+            return _mask_writing(match[0]) or "*" * len(compact)
+        if len(compact) >= ID_LIKE_LENGTH:
             return _mask_compact(compact) or "*" * len(compact)
         return match[0]
 

@@ -38,6 +38,27 @@ def test_every_writing_of_an_id_number_or_phone_is_masked(written: str, shown: s
     assert mask_numbers(written) == shown
 
 
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("13812345678、123", "138****5678、123"),
+        ("13812345678/5", "138****5678/5"),
+        ("13812345678-1", "********678-1"),
+        ("12 13812345678", "** *******5678"),
+        ("1385460123", "******0123"),  # a mobile with a digit missing
+        ("7654324 7654325", "***4324 ***4325"),
+        ("13955501235 0546-7654323", "139****1235 0546-***4323"),
+        ("13812345678/13812345679/13812345670", "138****5678/138****5679/138****5670"),
+    ],
+)
+def test_broken_and_crowded_phone_cells_are_masked_too(written: str, shown: str):
+    """What a bad_phone error quotes: two numbers, one cut short, one with a digit missing."""
+    message = f"电话“{written}”不对：手机号为 11 位，座机须带区号（如 0546-8123456）。"
+
+    assert mask_numbers(written) == shown
+    assert mask_quoting(message, written) == message.replace(written, shown)
+
+
 @pytest.mark.parametrize("text", ["1950.13", "1950-03-01", "第 7–14 位", "12号楼3单元", "12345"])
 def test_dates_counts_and_short_numbers_stay_as_written(text: str):
     assert mask_numbers(text) == text
