@@ -215,21 +215,13 @@ def person_upsert(*, actor: Any, data: Mapping[str, Any]) -> Person:
         return _find_or_create(answers, cleaned)
 
 
-def _club_of(person: Person) -> Club | None:
-    """The club holding the person: their roster's, or their open application's."""
-    member = Member.objects.filter(person=person).select_related("club").first()
-    if member is not None:
-        return member.club
-    applicant = PartyApplicant.objects.open().filter(person=person).select_related("club").first()
-    return applicant.club if applicant else None
-
-
 def person_update(*, actor: Any, person: Person, data: Mapping[str, Any]) -> Person:
     """Change a person's details; a changed ID number must not belong to anyone else."""
     if not Person.objects.for_user(actor).filter(pk=person.pk).exists():
         raise PermissionDenied("您无权修改此人的信息。")
     errors: Errors = {}
-    cleaned = _clean_person_changes(person, data, errors, _club_of(person))
+    holders = lookups.holding_clubs(person)  # their roster's club, else their application's
+    cleaned = _clean_person_changes(person, data, errors, holders[0] if holders else None)
     _raise(errors)
     with lookups.answering(actor) as answers, transaction.atomic():
         return _change_person(answers, person, cleaned)
