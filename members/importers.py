@@ -125,9 +125,7 @@ DATE_KEYS = ("birth_date", "joined_party_on")
 # The phone and other-phone columns share two numbers (a cell may hold both).
 PHONE_PAIR = ("phone", "phone_alt")
 BATCH = 5000
-# Distinct cells of one column remembered with what they parse to: a roster repeats its
-# categories, flags, ethnicities and buildings thousands of times.
-MEMO_CELLS = 5000
+
 # What Excel leaves at the end of an 18-digit number it kept to 15 digits.
 EXCEL_ZEROS = "000"
 # After writing this many rows, refresh the planner's statistics (see fuwushe.bulk.analyze).
@@ -272,9 +270,11 @@ class _RowChecker:
         }
         # The columns of this file, each with its parser remembering what it has seen.
         self.cell_parsers = [
-            (key, _memoized(parse)) for key, parse in self.parsers.items() if key in self.present
+            (key, cells.memoized(parse))
+            for key, parse in self.parsers.items()
+            if key in self.present
         ]
-        self.limits = [(key, limit) for key, limit in MAX_LENGTHS.items()]
+        self.limits = list(MAX_LENGTHS.items())
 
     def label(self, key: str) -> str:
         return self.table.labels.get(key) or next(c.label for c in COLUMNS if c.key == key)
@@ -527,39 +527,6 @@ class _RowChecker:
 
 def _message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
-
-
-def _memoized(parse: Callable[[object], Any]) -> Callable[[object], Any]:
-    """`parse` for one column, remembering its answer (or refusal, as a CellError) for
-    each distinct text cell. Only text and blank cells: a number cell is cheap to parse,
-    and True == 1 would make them one key."""
-    memo: dict[object, tuple[bool, Any]] = {}
-
-    def parse_cell(value: object) -> Any:
-        if value is not None and type(value) is not str:
-            return _cell_error_of(parse, value)
-        try:
-            ok, answer = memo[value]
-        except KeyError:
-            try:
-                ok, answer = True, _cell_error_of(parse, value)
-            except cells.CellError as exc:
-                ok, answer = False, (exc.code, exc.message)
-            if len(memo) < MEMO_CELLS:
-                memo[value] = (ok, answer)
-        if ok:
-            return answer
-        raise cells.CellError(*answer)
-
-    return parse_cell
-
-
-def _cell_error_of(parse: Callable[[object], Any], value: object) -> Any:
-    """`parse(value)`, a ValidationError turned into a CellError."""
-    try:
-        return parse(value)
-    except ValidationError as exc:
-        raise cells.CellError(exc.code or "invalid", _message(exc)) from None
 
 
 def _community_lookup(context: ImportContext) -> CommunityLookup:

@@ -10,6 +10,9 @@ import datetime
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
+from typing import Any
+
+from django.core.exceptions import ValidationError
 
 # Full-width ASCII (Ｕ+FF01–FF5E) becomes ASCII, except the punctuation Chinese text
 # writes full-width on purpose. Zero-width characters pasted from web pages go.
@@ -44,6 +47,9 @@ LAST_SERIAL = 2958465  # 9999-12-31
 TRUE_WORDS = frozenset({"是", "√", "✓", "✔", "y", "yes", "1", "true"})
 FALSE_WORDS = frozenset({"否", "×", "✗", "✘", "n", "no", "0", "false", ""})
 NO_ALIASES: Mapping[str, str] = MappingProxyType({})
+# Distinct cells of one column remembered with what they parse to (`memoized`): a roster
+# repeats its categories, flags, ethnicities and buildings thousands of times.
+MEMO_CELLS = 5000
 
 
 class CellError(Exception):
@@ -180,6 +186,39 @@ def flag(value: object) -> bool:
     if written.casefold() in FALSE_WORDS:
         return False
     raise CellError("bad_choice", f"“{written}”不是可选的值，可选：是、否。")
+
+
+def memoized(parse: Callable[[object], Any]) -> Callable[[object], Any]:
+    """A column's parser, remembering its answer (or refusal, as a CellError) for each
+    distinct text cell, up to MEMO_CELLS of them. Only for parsers whose answer depends
+    on the cell alone. Only text and blank cells are remembered: a number cell is cheap to
+    parse, and True == 1 would make them one key. A ValidationError becomes a CellError."""
+    memo: dict[object, tuple[bool, Any]] = {}
+
+    def parse_cell(value: object) -> Any:
+        if value is not None and type(value) is not str:
+            return _as_cell_error(parse, value)
+        try:
+            ok, answer = memo[value]
+        except KeyError:
+            try:
+                ok, answer = True, _as_cell_error(parse, value)
+            except CellError as exc:
+                ok, answer = False, (exc.code, exc.message)
+            if len(memo) < MEMO_CELLS:
+                memo[value] = (ok, answer)
+        if ok:
+            return answer
+        raise CellError(*answer)
+
+    return parse_cell
+
+
+def _as_cell_error(parse: Callable[[object], Any], value: object) -> Any:
+    try:
+        return parse(value)
+    except ValidationError as exc:
+        raise CellError(exc.code or "invalid", " ".join(exc.messages)) from None
 
 
 # --- ID numbers -------------------------------------------------------------------
