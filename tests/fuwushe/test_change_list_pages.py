@@ -5,20 +5,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from fuwushe.org import admin_base
 from tests.members.test_admin import CHANGELIST
 from tests.members.test_admin_queries import add_members
-from tests.scoping.world import PASSWORD, World
+from tests.scoping.world import World, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(world: World, name: str) -> Client:
-    client = Client()
-    assert client.login(username=world.people[name].username, password=PASSWORD)
-    return client
 
 
 def test_a_page_of_rows_computes_its_headers_once(world: World, monkeypatch: Any):

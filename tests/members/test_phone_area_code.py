@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 
 from fuwushe.org.models import AreaCode, Club
 from fuwushe.org.selectors import area_codes, city_key, club_area_code
@@ -16,7 +15,7 @@ from members.models import Member, PartyApplicant, Person
 from members.privacy import mask_phone
 from tests.members.ids import id_number
 from tests.members.test_admin import APPLICANTS, CHANGELIST, change_form, member_form, page
-from tests.scoping.world import World
+from tests.scoping.world import World, signed_in
 
 MEMBERS_API = "/api/members/"
 PHONE_RULE = "电话“{}”不对：手机号为 11 位，座机须带区号（如 0546-8123456）。"
@@ -257,12 +256,6 @@ def dongying(world: World) -> Club:
     Club.objects.filter(pk=world.club_a.pk).update(city="东营市")
     world.club_a.refresh_from_db()
     return world.club_a
-
-
-def signed_in(world: World, name: str) -> Client:
-    client = Client()
-    client.force_login(world.people[name])
-    return client
 
 
 def phones_of(number: str) -> tuple[str, str, str]:

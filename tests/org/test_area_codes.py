@@ -2,23 +2,16 @@
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from fuwushe.org.models import AreaCode, Club
 from fuwushe.org.selectors import area_codes, city_key, club_area_code
-from tests.scoping.world import PASSWORD, World
+from tests.scoping.world import World, signed_in
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/org/areacode/"
 ADD = "/admin/org/areacode/add/"
-
-
-def signed_in(world: World, name: str) -> Client:
-    client = Client()
-    assert client.login(username=world.people[name].username, password=PASSWORD)
-    return client
 
 
 def test_the_cities_of_shandong_come_with_the_system():

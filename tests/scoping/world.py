@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
+from django.test import Client
 from stdnum.cn import ric
 
 from fuwushe.audit.models import SensitiveAccess
@@ -90,6 +91,13 @@ class World:
 # to that kind of owner. Apps with scoped models add theirs here.
 Builder = Callable[[World, Owner], tuple[models.Model, list[str]] | None]
 BUILDERS: dict[type[models.Model], Builder] = {}
+
+
+def signed_in(world: "World", name: str) -> Client:
+    """A test client signed in as one of the world's named people."""
+    client = Client()
+    client.force_login(world.people[name])
+    return client
 
 
 def builder(model: type[models.Model]) -> Callable[[Builder], Builder]:
